@@ -1,0 +1,46 @@
+# Two entry points on a fresh Debian 12 machine, as root:
+#   make run    install everything and start Card Explorer
+#   make test   install everything and run the whole suite (private pcscd, no display needed)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools \
+	python3 python3-venv python3-dev gcc make swig pkg-config \
+	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 \
+	libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+PYTEST_ARGS ?=
+
+.PHONY: run test apt venv lint clean
+
+run: venv
+	$(VENV)/bin/card-explorer
+
+test: venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	pkill -f 'pcscd .*card-explorer-testbed' 2>/dev/null; exit $$rc
+
+# apt-get only when a package is missing, so a second `make test` costs nothing.
+apt:
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(APT_PACKAGES) 2>/dev/null \
+		| awk '$$1 == "ii" {print $$2}' | sort | comm -13 - <(tr ' ' '\n' <<< "$(APT_PACKAGES)" | sed '/^$$/d' | sort)); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: apt $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check explorer tests bench
+	$(VENV)/bin/mypy explorer/core explorer/pcsc explorer/virtual
+	$(VENV)/bin/lint-imports
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

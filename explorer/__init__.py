@@ -1,0 +1,3 @@
+"""Card Explorer: a desktop smart-card explorer for card testers."""
+
+__version__ = "0.1.0"

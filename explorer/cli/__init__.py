@@ -1,0 +1,53 @@
+"""The `card-explorer` command: the GUI by default, and subcommands that share its code.
+
+Exit codes: 0 success, 2 bad usage or input, 3 PC/SC service not available,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from explorer import __version__
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_NO_SERVICE = 3
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from explorer.cli import emulate, monitor, readers
+
+    parser = argparse.ArgumentParser(
+        prog="card-explorer",
+        description="Smart-card explorer. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"card-explorer {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more (-vv logs APDU traffic)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (readers, monitor, emulate):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = {0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, 5)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.command is None:
+        return gui_main()
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def gui_main() -> int:
+    from explorer.ui.app import run
+
+    return run(sys.argv)

@@ -1,0 +1,56 @@
+"""`card-explorer emulate`: a virtual card in a vpcd reader, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from explorer.core.hexfmt import HexError, parse_hex, to_hex
+from explorer.virtual.card import DEFAULT_ATR, VirtualCard
+from explorer.virtual.vpcd import DEFAULT_PORT, VpcdLink
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("emulate", help="present a virtual card to pcscd through vpcd")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"vpcd port of the reader (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="127.0.0.1", help="vpcd host (default 127.0.0.1)")
+    p.add_argument("--atr", help=f"card ATR in hex (default {to_hex(DEFAULT_ATR)})")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from explorer.cli import EXIT_OK, EXIT_USAGE
+
+    atr = DEFAULT_ATR
+    if args.atr is not None:
+        try:
+            atr = parse_hex(args.atr)
+            card = VirtualCard(atr)
+        except (HexError, ValueError) as exc:
+            print(f"card-explorer emulate: bad --atr: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        card = VirtualCard(atr)
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    link = VpcdLink(card, args.port, args.host, reconnect=True)
+    print(f"card {to_hex(atr)} waiting for vpcd on {args.host}:{args.port} (Ctrl-C to remove)",
+          flush=True)
+    link.insert()
+    was_connected = False
+    while not done.wait(0.1):
+        if link.connected.is_set() != was_connected:
+            was_connected = not was_connected
+            print("inserted" if was_connected else "vpcd went away; waiting", flush=True)
+    link.remove()
+    print("removed", flush=True)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The only package that imports pyscard: PC/SC monitor and connections."""

@@ -1,0 +1,1 @@
+"""The only package that imports QtWidgets and QtGui: windows, panels, models."""

@@ -1,0 +1,49 @@
+"""Starting the GUI: Qt application, qasync event loop, monitor, window."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+import qasync
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.ui.main_window import MainWindow
+
+
+def run(argv: Sequence[str]) -> int:
+    app = QApplication.instance() or QApplication(list(argv))
+    assert isinstance(app, QApplication)
+    app.setOrganizationName("Card Explorer")
+    app.setApplicationName("Card Explorer")
+    monitor = MonitorBridge()
+    window = MainWindow(monitor, QSettings())
+    window.show()
+    monitor.start()
+    # Ctrl-C in the terminal closes the window like File > Quit; the timer lets
+    # Python run its signal handler while Qt's loop is in C++.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGTERM, lambda *_: window.close())
+    tick = QTimer()
+    tick.start(200)
+    tick.timeout.connect(lambda: None)
+    closed = asyncio.Event()
+    app.lastWindowClosed.connect(closed.set)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+    finally:
+        tick.stop()
+        monitor.stop()
+        asyncio.set_event_loop(None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv))

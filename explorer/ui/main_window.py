@@ -1,0 +1,120 @@
+"""The main window: composes the panels, a status bar, and the saved layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from explorer import __version__
+from explorer.core.reader_events import MonitorEvent, ServiceLost, ServiceRestored
+from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.ui.placeholder import PlaceholderPanel
+from explorer.ui.reader_tree import ReaderTreePanel
+
+_SETTINGS_VERSION = 1
+_PLANNED = {
+    "atr": ("ATR", "The selected card's ATR, byte by byte: convention, protocols, clock and "
+                   "bit rate, historical bytes, checksum, and which card it is."),
+    "console": ("APDU console", "Connect to the selected card and exchange APDUs, with each "
+                                "status word explained."),
+    "trace": ("Trace", "Every exchange and reader event, timed and journaled as it happens, "
+                       "searchable and exportable."),
+}
+
+
+class MainWindow(QMainWindow):
+    """Thin: panels in docks, fed by the monitor bridge. GUI thread only."""
+
+    def __init__(self, monitor: MonitorBridge, settings: QSettings) -> None:
+        super().__init__()
+        self.setWindowTitle("Card Explorer")
+        self.setObjectName("MainWindow")
+        self.setDockNestingEnabled(True)
+        self._settings = settings
+        self.readers = ReaderTreePanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.placeholders: dict[str, PlaceholderPanel] = {}
+        areas = {"atr": Qt.DockWidgetArea.RightDockWidgetArea,
+                 "console": Qt.DockWidgetArea.RightDockWidgetArea,
+                 "trace": Qt.DockWidgetArea.BottomDockWidgetArea}
+        for key, (title, text) in _PLANNED.items():
+            self.placeholders[key] = PlaceholderPanel(text)
+            self._add_dock(key, title, self.placeholders[key], areas[key])
+        self.splitDockWidget(self.docks["readers"], self.docks["atr"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.docks["atr"], self.docks["console"], Qt.Orientation.Vertical)
+        self._default_state = self.saveState(_SETTINGS_VERSION)
+        self.service_label = QLabel("PC/SC service: connecting…")
+        self.count_label = QLabel("")
+        self.statusBar().addWidget(self.service_label, 1)
+        self.statusBar().addPermanentWidget(self.count_label)
+        self._build_menus()
+        monitor.event.connect(self.on_event)
+        self.resize(1100, 700)
+        self._restore_layout()
+
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{key}")  # saveState needs stable names
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        reset = QAction("&Reset layout", self)
+        reset.triggered.connect(lambda: self.restoreState(self._default_state, _SETTINGS_VERSION))
+        view.addAction(reset)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Card Explorer", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, "About Card Explorer", f"Card Explorer {__version__}\nA smart-card explorer."))
+        help_menu.addAction(about)
+
+    def on_event(self, event: MonitorEvent) -> None:
+        self.readers.apply(event)
+        if isinstance(event, ServiceLost):
+            self.service_label.setText(f"PC/SC service lost, reconnecting… ({event.reason})")
+        elif isinstance(event, ServiceRestored):
+            self.service_label.setText("PC/SC service: running" if event.initial
+                                       else "PC/SC service: restored")
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        model = self.readers.model
+        readers, cards = len(model.reader_names()), model.card_count()
+        self.count_label.setText(
+            f"{readers} reader{'s' * (readers != 1)}, {cards} card{'s' * (cards != 1)}")
+
+    # -- layout persistence ---------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        s = self._settings
+        if s.value("window/version", 0, int) != _SETTINGS_VERSION:
+            return
+        geometry = s.value("window/geometry")
+        state = s.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, _SETTINGS_VERSION)
+
+    def save_layout(self) -> None:
+        s = self._settings
+        s.setValue("window/version", _SETTINGS_VERSION)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(_SETTINGS_VERSION))
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)

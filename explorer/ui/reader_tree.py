@@ -1,0 +1,45 @@
+"""The reader tree panel: every reader and card, live."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QVBoxLayout, QWidget
+
+from explorer.core.reader_events import CardInserted, MonitorEvent, ReaderAdded
+from explorer.ui.reader_model import ATR_ROLE, READER_ROLE, ReaderTreeModel
+
+
+class ReaderTreePanel(QWidget):
+    """Owns the reader model; `apply` feeds it monitor events (GUI thread)."""
+
+    #: (reader name, ATR bytes or None when a reader row is selected)
+    selection_changed = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ReaderTreeModel(self)
+        self.view = QTreeView(self)
+        self.view.setModel(self.model)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+
+    def apply(self, event: MonitorEvent) -> None:
+        self.model.apply(event)
+        # A new card is what the tester came for: show it.
+        if isinstance(event, CardInserted | ReaderAdded):
+            index = self.model.reader_index(event.reader)
+            self.view.expand(index)
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid():
+            self.selection_changed.emit(current.data(READER_ROLE), current.data(ATR_ROLE))

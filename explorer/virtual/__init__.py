@@ -1,0 +1,1 @@
+"""The card emulator: card behaviours, and the transports that present them."""

@@ -1,0 +1,191 @@
+"""The real PC/SC test bed: a private pcscd with vpcd readers.
+
+Used by the pytest fixtures and by the bench scripts. Only one pcscd can run
+per machine (it owns /run/pcscd/pcscd.comm), so this refuses to start when
+another one answers there, and says which process it is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from smartcard import scard
+
+PCSCD = "/usr/sbin/pcscd"
+VPCD_DRIVER = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
+PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
+# Each vpcd channel gives two readers on consecutive TCP ports. pcsc-lite numbers
+# readers per conf file, so two files with one FRIENDLYNAME give duplicate names.
+CHANNELS = (0x8C7B, 0x8C7D)
+FRIENDLY_NAMES = ("Virtual PCD", "Virtual PCD B", "Virtual PCD C", "Virtual PCD D")
+MARKER = "card-explorer-testbed"
+
+
+class TestBedError(RuntimeError):
+    """The test bed cannot be set up; the message says why and what to do."""
+
+
+def _socket_answers(path: Path) -> bool:
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.connect(str(path))
+        except OSError:
+            return False
+    return True
+
+
+def _other_pcscd() -> str:
+    out = subprocess.run(["pgrep", "-a", "-x", "pcscd"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown process"
+
+
+def list_readers(timeout: float = 0.0) -> list[str] | None:
+    """Readers pcscd knows, or None when the service does not answer."""
+    hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hresult != scard.SCARD_S_SUCCESS:
+        return None
+    try:
+        hresult, readers = scard.SCardListReaders(ctx, [])
+        if hresult == scard.SCARD_E_NO_READERS_AVAILABLE:
+            return []
+        if hresult != scard.SCARD_S_SUCCESS:
+            return None
+        return list(readers)
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+@dataclass
+class PcscBed:
+    """A pcscd run in the foreground on a private reader.conf.d."""
+
+    channels: tuple[int, ...] = CHANNELS
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=MARKER + "-")))
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.workdir / "reader.conf.d"
+
+    @property
+    def ports(self) -> list[int]:
+        return [ch + slot for ch in self.channels for slot in (0, 1)]
+
+    @property
+    def reader_names(self) -> list[str]:
+        return [f"{FRIENDLY_NAMES[i]} 00 {slot:02d}" for i in range(len(self.channels)) for slot in (0, 1)]
+
+    def port_of(self, reader: str) -> int:
+        return self.ports[self.reader_names.index(reader)]
+
+    def write_conf(self) -> None:
+        if self.conf_dir.exists():
+            for old in self.conf_dir.iterdir():
+                old.unlink()
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        for i, channel in enumerate(self.channels):
+            # The vpcd driver keeps its per-slot sockets in static variables and
+            # pcscd loads a LIBPATH once: a second channel on the same file would
+            # take over the first one's slots. A copy per channel is its own library.
+            driver = self.workdir / f"libifdvpcd-{i}.so"
+            if not driver.exists():
+                shutil.copyfile(VPCD_DRIVER, driver)
+            (self.conf_dir / f"vpcd{i}").write_text(
+                f'FRIENDLYNAME "{FRIENDLY_NAMES[i]}"\n'
+                f"DEVICENAME   /dev/null:0x{channel:04X}\n"
+                f"LIBPATH      {driver}\n"
+                f"CHANNELID    0x{channel:04X}\n"
+            )
+
+    def start(self, deadline: float = 15.0) -> None:
+        if self.process is not None and self.process.poll() is None:
+            return
+        if _socket_answers(PCSCD_SOCKET):
+            raise TestBedError(
+                f"another pcscd already holds {PCSCD_SOCKET} ({_other_pcscd()}); "
+                "stop it (e.g. systemctl stop pcscd.socket pcscd) and run the tests again"
+            )
+        if not Path(PCSCD).exists() or not Path(VPCD_DRIVER).exists():
+            raise TestBedError("pcscd or the vpcd driver is missing: run `make test`, which installs them")
+        self.write_conf()
+        log = open(self.workdir / "pcscd.log", "ab")  # noqa: SIM115 - handed to the child
+        # The marker in argv lets `make test` find a pcscd a killed run left behind.
+        self.process = subprocess.Popen(
+            [PCSCD, "--foreground", "--config", str(self.conf_dir), "--debug"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        self.wait_ready(deadline)
+
+    def wait_ready(self, deadline: float = 15.0) -> None:
+        """Block until pcscd lists every vpcd reader; there is no event for that, so poll."""
+        end = time.monotonic() + deadline
+        want = set(self.reader_names)
+        while time.monotonic() < end:
+            if self.process is not None and self.process.poll() is not None:
+                raise TestBedError(f"pcscd exited with {self.process.returncode}: {self.log_tail()}")
+            readers = list_readers()
+            if readers is not None and want <= set(readers):
+                return
+            time.sleep(0.02)
+        raise TestBedError(f"pcscd did not list {sorted(want)} within {deadline} s: {self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: clients see the service vanish."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = (self.workdir / "pcscd.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def running_bed() -> PcscBed | None:
+    """A bed for code (the benches) that may run under `make test`'s pcscd or alone."""
+    if _socket_answers(PCSCD_SOCKET):
+        readers = list_readers() or []
+        if all(name in readers for name in PcscBed().reader_names):
+            return PcscBed()  # someone else's pcscd with our readers: use, do not stop
+        raise TestBedError(f"another pcscd holds {PCSCD_SOCKET} without the vpcd readers ({_other_pcscd()})")
+    return None
+
+
+if __name__ == "__main__":  # manual use: python -m tests.testbed
+    bed = PcscBed()
+    bed.start()
+    print(f"pcscd {bed.pid} up with {bed.reader_names}; Ctrl-C stops it")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        bed.stop()
