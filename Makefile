@@ -16,9 +16,11 @@ PYTEST_ARGS ?=
 run: venv
 	$(VENV)/bin/card-explorer
 
+# The fixtures start and stop the private pcscd; the pkill only catches one a
+# killed run left behind ([p] keeps the pattern from matching this shell).
 test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	pkill -f 'pcscd .*card-explorer-testbed' 2>/dev/null; exit $$rc
+	pkill -f '[p]cscd --foreground --config /tmp/card-explorer-testbed' 2>/dev/null; exit $$rc
 
 # apt-get only when a package is missing, so a second `make test` costs nothing.
 apt:

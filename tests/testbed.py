@@ -82,7 +82,11 @@ class PcscBed:
 
     @property
     def reader_names(self) -> list[str]:
-        return [f"{FRIENDLY_NAMES[i]} 00 {slot:02d}" for i in range(len(self.channels)) for slot in (0, 1)]
+        return self.reader_names_for(self.channels)
+
+    @staticmethod
+    def reader_names_for(channels: tuple[int, ...]) -> list[str]:
+        return [f"{FRIENDLY_NAMES[i]} 00 {slot:02d}" for i in range(len(channels)) for slot in (0, 1)]
 
     def port_of(self, reader: str) -> int:
         return self.ports[self.reader_names.index(reader)]
@@ -173,8 +177,8 @@ def running_bed() -> PcscBed | None:
     """A bed for code (the benches) that may run under `make test`'s pcscd or alone."""
     if _socket_answers(PCSCD_SOCKET):
         readers = list_readers() or []
-        if all(name in readers for name in PcscBed().reader_names):
-            return PcscBed()  # someone else's pcscd with our readers: use, do not stop
+        if all(name in readers for name in PcscBed.reader_names_for(CHANNELS)):
+            return PcscBed(workdir=Path(tempfile.gettempdir()))  # someone else's: use, do not stop
         raise TestBedError(f"another pcscd holds {PCSCD_SOCKET} without the vpcd readers ({_other_pcscd()})")
     return None
 

@@ -70,6 +70,7 @@ class ReaderMonitor:
         self._backoff_start = backoff_start
         self._backoff_max = backoff_max
         self._stopping = threading.Event()
+        self._refresh = threading.Event()
         self._lock = threading.Lock()
         self._ctx: int | None = None
         self._thread: threading.Thread | None = None
@@ -97,16 +98,38 @@ class ReaderMonitor:
         self._stopping.set()
         deadline = time.monotonic() + timeout
         while thread.is_alive() and time.monotonic() < deadline:
-            with self._lock:
-                ctx = self._ctx
-            if ctx is not None:
-                scard.SCardCancel(ctx)
+            self._cancel()
             thread.join(0.005)
         if thread.is_alive():
             log.error("monitor thread did not stop within %.1f s", timeout)
             return False
         self._thread = None
         return True
+
+    def refresh(self, timeout: float = 0.5) -> None:
+        """Re-read every reader now and report what changed.
+
+        pcsc-lite (1.9.9, measured) does not wake a waiting SCardGetStatusChange
+        when a connection changes a reader's sharing state (exclusive, in use);
+        the new flags show only at the next card event. Whoever connects or
+        disconnects (the connection manager) calls this afterwards.
+        Any thread but the GUI thread: it may block for a few milliseconds.
+        """
+        if not self.running:
+            return
+        self._refresh.set()
+        deadline = time.monotonic() + timeout
+        # Cancel until the thread has taken the request: a cancel that lands
+        # between two calls is lost.
+        while self._refresh.is_set() and self.running and time.monotonic() < deadline:
+            self._cancel()
+            self._stopping.wait(0.002)
+
+    def _cancel(self) -> None:
+        with self._lock:
+            ctx = self._ctx
+        if ctx is not None:
+            scard.SCardCancel(ctx)
 
     # -- monitor thread ------------------------------------------------------
 
@@ -165,6 +188,9 @@ class ReaderMonitor:
                 readers = context.list_readers(ctx)
             except context.ServiceUnavailable as exc:
                 raise _ContextLost(known, exc.hresult) from exc
+            if self._refresh.is_set():
+                states.clear()  # UNAWARE: pcsc-lite answers at once with the full state
+                self._refresh.clear()
             query = [(PNP_NOTIFICATION, pnp_state)]
             query += [(r, states.get(r, scard.SCARD_STATE_UNAWARE)) for r in readers]
             hresult, result = scard.SCardGetStatusChange(ctx, scard.INFINITE, query)

@@ -24,9 +24,13 @@ from explorer.pcsc.monitor import ReaderMonitor
 
 
 class MonitorBridge(QObject):
-    """Each signal carries one frozen event dataclass; `event` carries all of them."""
+    """Each signal carries one frozen event dataclass; `monitor_event` carries all of them.
 
-    event = Signal(object)
+    (Not named `event`: that would shadow QObject.event, through which Qt
+    delivers queued calls.)
+    """
+
+    monitor_event = Signal(object)
     reader_added = Signal(object)
     reader_removed = Signal(object)
     card_inserted = Signal(object)
@@ -58,10 +62,14 @@ class MonitorBridge(QObject):
     def start(self) -> None:
         self._monitor.start()
 
+    def refresh(self) -> None:
+        """See ReaderMonitor.refresh: not from the GUI thread."""
+        self._monitor.refresh()
+
     def stop(self, timeout: float = 2.0) -> bool:
         return self._monitor.stop(timeout)
 
     @Slot(object)
     def _dispatch(self, event: MonitorEvent) -> None:
         self._by_type[type(event)].emit(event)
-        self.event.emit(event)
+        self.monitor_event.emit(event)

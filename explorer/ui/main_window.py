@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.service_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
-        monitor.event.connect(self.on_event)
+        monitor.monitor_event.connect(self.on_event)
         self.resize(1100, 700)
         self._restore_layout()
 

@@ -87,27 +87,23 @@ class ReaderTreeModel(QAbstractItemModel):
         match event:
             case ReaderAdded(name, flags, at):
                 if self._find(name) is None:
-                    row = len(self._readers)
-                    self.beginInsertRows(QModelIndex(), row, row)
+                    end = len(self._readers)
+                    self.beginInsertRows(QModelIndex(), end, end)
                     self._readers.append(_Reader(next(self._keys), name, flags, at))
                     self.endInsertRows()
             case ReaderRemoved(name, _):
-                row = self._find(name)
-                if row is not None:
+                if (row := self._find(name)) is not None:
                     self.beginRemoveRows(QModelIndex(), row, row)
                     del self._readers[row]
                     self.endRemoveRows()
             case CardInserted(name, atr, at):
-                row = self._find(name)
-                if row is not None:
+                if (row := self._find(name)) is not None:
                     self._set_card(row, _Card(atr, at))
             case CardRemoved(name, _):
-                row = self._find(name)
-                if row is not None:
+                if (row := self._find(name)) is not None:
                     self._set_card(row, None)
             case ReaderStateChanged(name, flags, _):
-                row = self._find(name)
-                if row is not None:
+                if (row := self._find(name)) is not None:
                     self._readers[row].flags = flags
                     self._changed(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
             case ServiceLost():

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
-
 def with_tck(atr_without_tck: bytes) -> bytes:
     """Append the check byte: XOR of every byte after TS."""
     tck = 0

@@ -9,6 +9,7 @@ R-APDU.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import struct
@@ -87,10 +88,8 @@ class VpcdLink:
         self._stop.set()
         with self._lock:
             if self._sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         if self._thread is not None:
             self._thread.join()
             self._thread = None

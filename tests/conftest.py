@@ -1,0 +1,202 @@
+"""Shared fixtures: the real PC/SC test bed, virtual cards, event waits, leak checks."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import psutil
+import pytest
+from smartcard import scard
+
+from explorer.core.reader_events import MonitorEvent
+from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
+from explorer.virtual.vpcd import VpcdLink
+from tests.testbed import PcscBed, TestBedError
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+# -- the test bed -------------------------------------------------------------
+
+_bed: PcscBed | None = None
+
+
+@pytest.fixture(scope="session")
+def pcsc_bed() -> Iterator[PcscBed]:
+    """One private pcscd with four vpcd readers for the whole session, stopped by PID."""
+    global _bed
+    bed = PcscBed()
+    try:
+        bed.start()
+    except TestBedError as exc:
+        pytest.exit(f"PC/SC test bed: {exc}", returncode=3)
+    _bed = bed
+    yield bed
+    bed.stop()
+    _bed = None
+
+
+@pytest.fixture
+def bed(pcsc_bed: PcscBed) -> Iterator[PcscBed]:
+    """The session bed, made whole again if a test killed pcscd."""
+    yield pcsc_bed
+    if pcsc_bed.process is None or pcsc_bed.process.poll() is not None:
+        pcsc_bed.start()
+
+
+@pytest.fixture
+def readers(bed: PcscBed) -> list[str]:
+    return bed.reader_names
+
+
+CardFactory = Callable[..., VpcdLink]
+
+
+@pytest.fixture
+def insert_card(bed: PcscBed) -> Iterator[CardFactory]:
+    """insert_card(reader, atr=..., handler=..., reconnect=False) -> VpcdLink, removed at teardown."""
+    links: list[tuple[str, VpcdLink]] = []
+
+    def insert(
+        reader: str,
+        atr: bytes = DEFAULT_ATR,
+        handler: Handler | None = None,
+        *,
+        reconnect: bool = False,
+        wait: bool = True,
+    ) -> VpcdLink:
+        link = VpcdLink(VirtualCard(atr, handler), bed.port_of(reader), reconnect=reconnect)
+        links.append((reader, link))
+        link.insert()
+        if wait:
+            wait_reader(reader, present=True)
+        return link
+
+    yield insert
+    for _, link in links:
+        link.remove()
+    # The next test must not see this test's cards: wait until pcscd has noticed.
+    if bed.process is not None and bed.process.poll() is None:
+        for reader in {reader for reader, _ in links}:
+            wait_reader(reader, present=False)
+
+
+# -- waiting on state, never sleeping -------------------------------------------
+
+
+def wait_reader(reader: str, *, present: bool, timeout: float = 5.0) -> bytes:
+    """Block in SCardGetStatusChange until the card is (or is not) in `reader`.
+
+    Returns the ATR (b"" when waiting for absence). Fails the test at the deadline.
+    """
+    hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    assert hresult == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hresult)
+    try:
+        deadline = time.monotonic() + timeout
+        state = scard.SCARD_STATE_UNAWARE
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"{reader}: card {'never came' if present else 'never left'} "
+                            f"within {timeout} s")
+            hresult, states = scard.SCardGetStatusChange(ctx, int(left * 1000), [(reader, state)])
+            if hresult == scard.SCARD_E_TIMEOUT:
+                continue
+            assert hresult == scard.SCARD_S_SUCCESS, scard.SCardGetErrorMessage(hresult)
+            _, state, atr = states[0]
+            state &= ~scard.SCARD_STATE_CHANGED
+            is_present = bool(state & scard.SCARD_STATE_PRESENT)
+            if is_present == present and (not present or atr):
+                return bytes(atr)
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
+class EventLog:
+    """A thread-safe sink that tests wait on: `expect` blocks until a matching event."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[MonitorEvent] = queue.Queue()
+        self.seen: list[MonitorEvent] = []
+
+    def __call__(self, event: MonitorEvent) -> None:
+        self._queue.put(event)
+
+    def expect(self, match: Callable[[MonitorEvent], bool], timeout: float = 5.0,
+               what: str = "event") -> MonitorEvent:
+        deadline = time.monotonic() + timeout
+        for event in self.seen:
+            if match(event):
+                self.seen.remove(event)
+                return event
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                pytest.fail(f"no {what} within {timeout} s; unclaimed: {self.seen}")
+            try:
+                event = self._queue.get(timeout=left)
+            except queue.Empty:
+                continue
+            if match(event):
+                return event
+            self.seen.append(event)
+
+    def drain(self) -> list[MonitorEvent]:
+        """Everything received and not yet claimed, without waiting."""
+        while True:
+            try:
+                self.seen.append(self._queue.get_nowait())
+            except queue.Empty:
+                out, self.seen = self.seen, []
+                return out
+
+
+@pytest.fixture
+def events() -> EventLog:
+    return EventLog()
+
+
+# -- nothing left behind ----------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers() -> Iterator[None]:
+    """Fail a test that leaves a thread or a child process running.
+
+    Threads get a short grace to finish (joined, not slept on); the session
+    pcscd is the one child allowed to outlive a test.
+    """
+    threads_before = set(threading.enumerate())
+    me = psutil.Process()
+    children_before = {p.pid for p in me.children(recursive=True)}
+    yield
+    allowed = {_bed.pid} if _bed is not None and _bed.pid is not None else set()
+    deadline = time.monotonic() + 2.0
+    new_threads = [t for t in threading.enumerate() if t not in threads_before]
+    for t in new_threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in new_threads if t.is_alive()]
+    children = [p for p in me.children(recursive=True)
+                if p.pid not in children_before and p.pid not in allowed and p.is_running()
+                and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, f"test left threads running: {alive}"
+    assert not children, f"test left processes running: {[c.cmdline() for c in children]}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show each bench's JSON line above pytest's summary line."""
+    lines = [
+        line
+        for report in terminalreporter.stats.get("passed", [])
+        if "test_bench" in report.nodeid
+        for line in report.capstdout.splitlines()
+        if line.startswith('{"bench"')
+    ]
+    if lines:
+        terminalreporter.section("bench figures (small size)")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -1,0 +1,26 @@
+import pytest
+
+from explorer.core.hexfmt import HexError, parse_hex, to_hex
+
+
+@pytest.mark.parametrize("text", ["00 A4 04 00", "00:a4:04:00", "0x00 0xA4 0x04 0x00",
+                                  "00A40400", "00 A4\n04\t00", " 00a4 0400 "])
+def test_accepted_forms(text: str) -> None:
+    assert parse_hex(text) == b"\x00\xa4\x04\x00"
+
+
+def test_round_trip() -> None:
+    assert to_hex(parse_hex("3b8c8001")) == "3B 8C 80 01"
+    assert parse_hex("") == b""
+
+
+@pytest.mark.parametrize(("text", "position", "words"), [
+    ("00 A4 0G", 7, "'G' at column 8 is not a hex digit"),
+    ("00 A 04", 3, "'A' at column 4 has no partner"),
+    ("00A", 2, "'A' at column 3 has no partner"),
+])
+def test_errors_name_the_position(text: str, position: int, words: str) -> None:
+    with pytest.raises(HexError) as info:
+        parse_hex(text)
+    assert info.value.position == position
+    assert words in str(info.value)
