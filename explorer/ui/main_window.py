@@ -36,14 +36,17 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.placeholders: dict[str, PlaceholderPanel] = {}
-        areas = {"atr": Qt.DockWidgetArea.RightDockWidgetArea,
-                 "console": Qt.DockWidgetArea.RightDockWidgetArea,
-                 "trace": Qt.DockWidgetArea.BottomDockWidgetArea}
         for key, (title, text) in _PLANNED.items():
             self.placeholders[key] = PlaceholderPanel(text)
-            self._add_dock(key, title, self.placeholders[key], areas[key])
-        self.splitDockWidget(self.docks["readers"], self.docks["atr"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(self.docks["atr"], self.docks["console"], Qt.Orientation.Vertical)
+            self._add_dock(key, title, self.placeholders[key], Qt.DockWidgetArea.LeftDockWidgetArea)
+        # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
+        d = self.docks
+        self.splitDockWidget(d["readers"], d["console"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(d["readers"], d["atr"], Qt.Orientation.Vertical)
+        self.splitDockWidget(d["console"], d["trace"], Qt.Orientation.Vertical)
+        self.resize(1100, 700)
+        self.resizeDocks([d["readers"], d["console"]], [480, 620], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["readers"], d["atr"]], [300, 400], Qt.Orientation.Vertical)
         self._default_state = self.saveState(_SETTINGS_VERSION)
         self.service_label = QLabel("PC/SC service: connecting…")
         self.count_label = QLabel("")
@@ -51,7 +54,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menus()
         monitor.monitor_event.connect(self.on_event)
-        self.resize(1100, 700)
         self._restore_layout()
 
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
