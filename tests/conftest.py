@@ -15,7 +15,7 @@ from smartcard import scard
 from explorer.core.reader_events import MonitorEvent
 from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
 from explorer.virtual.vpcd import VpcdLink
-from tests.testbed import PcscBed, TestBedError
+from tests.testbed import PcscBed, BedError
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -32,7 +32,7 @@ def pcsc_bed() -> Iterator[PcscBed]:
     bed = PcscBed()
     try:
         bed.start()
-    except TestBedError as exc:
+    except BedError as exc:
         pytest.exit(f"PC/SC test bed: {exc}", returncode=3)
     _bed = bed
     yield bed

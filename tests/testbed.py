@@ -28,7 +28,7 @@ FRIENDLY_NAMES = ("Virtual PCD", "Virtual PCD B", "Virtual PCD C", "Virtual PCD 
 MARKER = "card-explorer-testbed"
 
 
-class TestBedError(RuntimeError):
+class BedError(RuntimeError):
     """The test bed cannot be set up; the message says why and what to do."""
 
 
@@ -114,12 +114,12 @@ class PcscBed:
         if self.process is not None and self.process.poll() is None:
             return
         if _socket_answers(PCSCD_SOCKET):
-            raise TestBedError(
+            raise BedError(
                 f"another pcscd already holds {PCSCD_SOCKET} ({_other_pcscd()}); "
                 "stop it (e.g. systemctl stop pcscd.socket pcscd) and run the tests again"
             )
         if not Path(PCSCD).exists() or not Path(VPCD_DRIVER).exists():
-            raise TestBedError("pcscd or the vpcd driver is missing: run `make test`, which installs them")
+            raise BedError("pcscd or the vpcd driver is missing: run `make test`, which installs them")
         self.write_conf()
         log = open(self.workdir / "pcscd.log", "ab")  # noqa: SIM115 - handed to the child
         # The marker in argv lets `make test` find a pcscd a killed run left behind.
@@ -138,12 +138,12 @@ class PcscBed:
         want = set(self.reader_names)
         while time.monotonic() < end:
             if self.process is not None and self.process.poll() is not None:
-                raise TestBedError(f"pcscd exited with {self.process.returncode}: {self.log_tail()}")
+                raise BedError(f"pcscd exited with {self.process.returncode}: {self.log_tail()}")
             readers = list_readers()
             if readers is not None and want <= set(readers):
                 return
             time.sleep(0.02)
-        raise TestBedError(f"pcscd did not list {sorted(want)} within {deadline} s: {self.log_tail()}")
+        raise BedError(f"pcscd did not list {sorted(want)} within {deadline} s: {self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: clients see the service vanish."""
@@ -179,7 +179,7 @@ def running_bed() -> PcscBed | None:
         readers = list_readers() or []
         if all(name in readers for name in PcscBed.reader_names_for(CHANNELS)):
             return PcscBed(workdir=Path(tempfile.gettempdir()))  # someone else's: use, do not stop
-        raise TestBedError(f"another pcscd holds {PCSCD_SOCKET} without the vpcd readers ({_other_pcscd()})")
+        raise BedError(f"another pcscd holds {PCSCD_SOCKET} without the vpcd readers ({_other_pcscd()})")
     return None
 
 

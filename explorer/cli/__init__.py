@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from explorer import __version__
+from explorer.core.log_levels import TRAFFIC
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, 5)
+    level = {0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, TRAFFIC)
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command is None:
         return gui_main()

@@ -16,6 +16,7 @@ import struct
 import threading
 
 from explorer.core.hexfmt import to_hex
+from explorer.core.log_levels import TRAFFIC
 from explorer.virtual.card import VirtualCard
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ class VpcdLink:
                     continue
             else:
                 answer = self.card.process(payload)
-                log.log(5, "vpcd %d: %s -> %s", self.port, to_hex(payload), to_hex(answer))
+                log.log(TRAFFIC, "vpcd %d: %s -> %s", self.port, to_hex(payload), to_hex(answer))
             sock.sendall(struct.pack(">H", len(answer)) + answer)
 
     def _control(self, code: int) -> bytes | None:
