@@ -32,6 +32,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setDockNestingEnabled(True)
         self._settings = settings
+        self._service_seen = False
         self.readers = ReaderTreePanel()
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -85,8 +86,11 @@ class MainWindow(QMainWindow):
     def on_event(self, event: MonitorEvent) -> None:
         self.readers.apply(event)
         if isinstance(event, ServiceLost):
-            self.service_label.setText(f"PC/SC service lost, reconnecting… ({event.reason})")
+            # Never up since start: nothing was lost, the service is just not there yet.
+            lost = "lost" if self._service_seen else "not running"
+            self.service_label.setText(f"PC/SC service {lost}; waiting for it… ({event.reason})")
         elif isinstance(event, ServiceRestored):
+            self._service_seen = True
             self.service_label.setText("PC/SC service: running" if event.initial
                                        else "PC/SC service: restored")
         self._update_counts()
