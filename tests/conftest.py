@@ -15,7 +15,7 @@ from smartcard import scard
 from explorer.core.reader_events import MonitorEvent
 from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
 from explorer.virtual.vpcd import VpcdLink
-from tests.testbed import PcscBed, BedError
+from tests.testbed import BedError, PcscBed
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

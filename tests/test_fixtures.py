@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testbed import PcscBed, BedError
-
-
+from tests.testbed import BedError, PcscBed
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 
