@@ -13,7 +13,7 @@ import pytest
 
 from explorer import __version__
 from explorer.virtual.card import DEFAULT_ATR
-from tests.conftest import CardFactory
+from tests.conftest import CardFactory, running
 
 pytestmark = pytest.mark.pcsc
 CLI = [sys.executable, "-m", "explorer"]
@@ -63,9 +63,7 @@ def test_readers_without_service(tmp_path: Path) -> None:
 
 
 def test_monitor_prints_events_until_interrupted(readers: list[str], insert_card: CardFactory) -> None:
-    proc = subprocess.Popen([*CLI, "monitor", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
+    with running([*CLI, "monitor", "--json"]) as proc:
         assert proc.stdout is not None
         lines = [json.loads(proc.stdout.readline()) for _ in range(1 + len(readers))]
         assert lines[0]["event"] == "ServiceRestored" and lines[0]["initial"] is True
@@ -80,25 +78,15 @@ def test_monitor_prints_events_until_interrupted(readers: list[str], insert_card
         assert (removed["event"], removed["reader"]) == ("CardRemoved", readers[2])
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 0, err
 
 
 def test_monitor_text_format(readers: list[str]) -> None:
-    proc = subprocess.Popen([*CLI, "monitor"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    try:
+    with running([*CLI, "monitor"]) as proc:
         assert proc.stdout is not None
         first, second = proc.stdout.readline(), proc.stdout.readline()
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert first.split(None, 2)[2].strip() == "service  PC/SC service available"
     assert second.split(None, 2)[2].strip().startswith(f"reader+  {readers[0]}  ready")
     assert proc.returncode == 0

@@ -12,7 +12,7 @@ from smartcard import scard
 
 from explorer.virtual.card import DEFAULT_ATR, Rule, VirtualCard, rule_handler
 from explorer.virtual.vpcd import VpcdLink
-from tests.conftest import CardFactory, wait_reader
+from tests.conftest import CardFactory, running, wait_reader
 from tests.testbed import PcscBed
 
 pytestmark = pytest.mark.pcsc
@@ -71,19 +71,11 @@ def test_bad_atr_is_refused() -> None:
 
 def test_emulate_command(readers: list[str], bed: PcscBed) -> None:
     reader = readers[3]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "explorer", "emulate", "--port", str(bed.port_of(reader)),
-         "--atr", "3B 02 14 50"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
+    with running([sys.executable, "-m", "explorer", "emulate", "--port", str(bed.port_of(reader)),
+                  "--atr", "3B 02 14 50"]) as proc:
         assert wait_reader(reader, present=True, timeout=10) == bytes.fromhex("3B021450")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     assert "inserted" in out and out.rstrip().endswith("removed")
     wait_reader(reader, present=False)

@@ -25,16 +25,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from explorer.cli import EXIT_OK, EXIT_USAGE
 
-    atr = DEFAULT_ATR
-    if args.atr is not None:
-        try:
-            atr = parse_hex(args.atr)
-            card = VirtualCard(atr)
-        except (HexError, ValueError) as exc:
-            print(f"card-explorer emulate: bad --atr: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
+    try:
+        atr = DEFAULT_ATR if args.atr is None else parse_hex(args.atr)
         card = VirtualCard(atr)
+    except (HexError, ValueError) as exc:
+        print(f"card-explorer emulate: bad --atr: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from smartcard import scard
 
-from explorer.core.reader_state import ReaderSnapshot
+from explorer.core.reader_state import ReaderFlag, ReaderSnapshot
 from explorer.pcsc import context
 
 
@@ -22,7 +22,7 @@ def read_readers() -> list[ReaderSnapshot]:
             raise context.ServiceUnavailable(hresult)
         if hresult != scard.SCARD_S_SUCCESS:
             # A reader vanished between the two calls: report the rest as unknown.
-            return [ReaderSnapshot.from_event_state(r, 0x0004, b"") for r in readers]
+            return [ReaderSnapshot.from_event_state(r, ReaderFlag.UNKNOWN, b"") for r in readers]
         return [ReaderSnapshot.from_event_state(n, s, bytes(a)) for n, s, a in states]
     finally:
         context.release(ctx)
