@@ -18,26 +18,31 @@ class HexError(ValueError):
         self.position = position
 
 
-def parse_hex(text: str) -> bytes:
-    """Bytes from hex text such as `00 A4 04 00`, `00:a4`, `0x00 0xA4` or `00A40400`.
+def _unpaired(text: str, at: int) -> HexError:
+    return HexError(f"odd number of hex digits: '{text[at]}' at column {at + 1} has no partner", at)
 
-    Raises HexError naming the character (1-based column in the message) at
-    fault: a non-hex character, or a digit left alone at the end of a group.
-    """
-    out = bytearray()
+
+def _scan(text: str) -> list[tuple[int, int, int]]:
+    """(byte value, start, end) for every byte in `text`; the one reader behind
+    parse_hex and byte_columns, so the two can never disagree."""
+    out: list[tuple[int, int, int]] = []
     nibble: int | None = None
     nibble_at = 0
+    # Where a `0x` prefix ended, so the highlighted span of the byte it
+    # introduces covers the prefix too.
+    prefix_at: int | None = None
+    prefix_end = -1
     i = 0
     n = len(text)
     while i < n:
         ch = text[i]
         if ch in _SEPARATORS:
             if nibble is not None:
-                raise HexError(f"odd number of hex digits: '{text[nibble_at]}' at column "
-                               f"{nibble_at + 1} has no partner", nibble_at)
+                raise _unpaired(text, nibble_at)
             i += 1
             continue
         if ch == "0" and nibble is None and i + 1 < n and text[i + 1] in "xX":
+            prefix_at, prefix_end = i, i + 2
             i += 2
             continue
         try:
@@ -47,10 +52,27 @@ def parse_hex(text: str) -> bytes:
         if nibble is None:
             nibble, nibble_at = value, i
         else:
-            out.append(nibble << 4 | value)
+            start = prefix_at if prefix_at is not None and prefix_end == nibble_at else nibble_at
+            out.append((nibble << 4 | value, start, i + 1))
             nibble = None
         i += 1
     if nibble is not None:
-        raise HexError(f"odd number of hex digits: '{text[nibble_at]}' at column "
-                       f"{nibble_at + 1} has no partner", nibble_at)
-    return bytes(out)
+        raise _unpaired(text, nibble_at)
+    return out
+
+
+def parse_hex(text: str) -> bytes:
+    """Bytes from hex text such as `00 A4 04 00`, `00:a4`, `0x00 0xA4` or `00A40400`.
+
+    Raises HexError naming the character (1-based column in the message) at
+    fault: a non-hex character, or a digit left alone at the end of a group.
+    """
+    return bytes(value for value, _, _ in _scan(text))
+
+
+def byte_columns(text: str) -> list[tuple[int, int]]:
+    """The (start, end) character span, end exclusive, of each byte parse_hex
+    reads from `text`, so a UI can highlight byte i of an error in what the
+    user typed. A `0x` prefix belongs to the byte it introduces. Raises
+    HexError exactly where parse_hex does."""
+    return [(start, end) for _, start, end in _scan(text)]

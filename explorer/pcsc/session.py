@@ -1,0 +1,89 @@
+"""A blocking session for scripts and the CLI: open a reader, send, read the ATR, close."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from typing import TypeVar
+
+from explorer.core import card_errors as ce
+from explorer.core.exchange import Exchange, LinkEvent, Origin, Reply, TransmitOptions
+from explorer.core.hexfmt import HexError, parse_hex
+from explorer.core.link_modes import Disposition, Protocol, ShareMode
+from explorer.pcsc.connection import CardConnection, LinkState
+
+T = TypeVar("T")
+
+
+class Session:
+    """`with Session("Virtual PCD 00 00") as s: s.send("00 A4 04 00 00")`.
+
+    Calls block the calling thread (never use it on the GUI thread: the GUI
+    awaits CardConnection futures). `timeout` bounds each call's wait; a card
+    that is still silent then raises ce.Timeout and leaves the reader busy
+    until it answers or is removed.
+    """
+
+    def __init__(self, reader: str, protocol: Protocol = Protocol.ANY, share: ShareMode = ShareMode.SHARED,
+                 *, options: TransmitOptions = TransmitOptions(), timeout: float | None = 60.0,
+                 origin: Origin = Origin.API, sink: Callable[[Exchange | LinkEvent], None] | None = None
+                 ) -> None:
+        self.reader = reader
+        self.options = options
+        self.timeout = timeout
+        self.origin = origin
+        self._conn = CardConnection(reader, sink)
+        try:
+            self._wait(self._conn.connect(protocol, share))
+        except BaseException:
+            self._conn.close(timeout=0.5)
+            raise
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def state(self) -> LinkState:
+        return self._conn.state
+
+    @property
+    def atr(self) -> bytes:
+        return self._conn.state.atr
+
+    @property
+    def protocol(self) -> Protocol | None:
+        return self._conn.state.protocol
+
+    def send(self, apdu: bytes | str, *, check: bool = True) -> Reply:
+        """Checked, sent, 61xx/6Cxx followed as `options` say. Hex text is accepted."""
+        if isinstance(apdu, str):
+            try:
+                apdu = parse_hex(apdu)
+            except HexError as exc:
+                raise ce.InvalidCommand(self.reader, sentence=str(exc)) from None
+        return self._wait(self._conn.send(apdu, self.origin, self.options, check=check))
+
+    def transmit(self, apdu: bytes) -> Exchange:
+        """One raw exchange: no check, no automatic step."""
+        return self._wait(self._conn.transmit(apdu, self.origin))
+
+    def reset(self, cold: bool = False) -> LinkState:
+        return self._wait(self._conn.reconnect(cold))
+
+    def control(self, code: int, data: bytes = b"") -> bytes:
+        return self._wait(self._conn.control(code, data))
+
+    def get_attribute(self, attribute: str | int) -> bytes:
+        return self._wait(self._conn.get_attribute(attribute))
+
+    def close(self, disposition: Disposition = Disposition.LEAVE) -> None:
+        self._conn.close(disposition, timeout=self.timeout or 5.0)
+
+    def _wait(self, future: concurrent.futures.Future[T]) -> T:
+        try:
+            return future.result(self.timeout)
+        except concurrent.futures.TimeoutError:
+            raise ce.Timeout(self.reader, sentence=f"no answer within {self.timeout} s") from None
