@@ -1,12 +1,15 @@
-"""Take the README's screenshot: the real app in a real X window under Xvfb.
+"""Take the README's screenshots: the real app in a real X window under Xvfb.
 
-Starts a private pcscd with two vpcd readers, puts the virtual card in one,
-runs `python -m explorer` on an Xvfb display, and grabs the X root window
-from a separate process. Usage: python docs/screenshot.py [OUT.png]
+Starts a private pcscd with two vpcd readers and puts the virtual card in one,
+then runs the main window in this process on an Xvfb display (xcb), drives it
+as a tester would (select the card, connect, send a few commands, type a bad
+one) and saves the whole window and the console panel.
+Usage: python docs/screenshot.py [OUTDIR]
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,43 +18,85 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+DISPLAY = ":97"
 
-from explorer.virtual.card import VirtualCard  # noqa: E402
-from explorer.virtual.vpcd import VpcdLink  # noqa: E402
-from tests.conftest import wait_reader  # noqa: E402
-from tests.testbed import PcscBed  # noqa: E402
 
-GRAB = """
-import sys
-from PySide6.QtGui import QGuiApplication
-app = QGuiApplication([])
-app.primaryScreen().grabWindow(0).save(sys.argv[1])
-"""
+def demo_card(apdu: bytes) -> bytes:
+    """A T=0-style card for the picture: SELECT answers 61xx, READ BINARY wants its Le."""
+    fci = bytes.fromhex("6F1A8407A0000000041010A50F500A4D617374657243617264870101")
+    if apdu[1] == 0xA4:
+        return bytes([0x61, len(fci)])
+    if apdu[1] == 0xC0:
+        return fci[: apdu[4]] + b"\x90\x00"
+    if apdu[1] == 0xB0:
+        return b"\x6c\x0c" if apdu[4] != 0x0C else b"Card Explorer"[:12] + b"\x90\x00"
+    if apdu[1] == 0x20:
+        return b"\x63\xc2"
+    return b"\x6d\x00"
+
+
+async def drive(window: object, bridge: object, reader: str) -> None:
+    from explorer.ui.main_window import MainWindow
+    from tests.conftest import until
+
+    assert isinstance(window, MainWindow)
+    model = window.readers.model
+    while model.rowCount(model.reader_index(reader)) == 0:
+        await until(bridge.card_inserted, what="the card")  # type: ignore[attr-defined]
+    window.readers.view.setCurrentIndex(model.index(0, 0, model.reader_index(reader)))
+    console = window.console
+    console.connect_button.click()
+    await until(console.idle, what="connect")
+    for command in ("00 A4 04 00 07 A0 00 00 00 04 10 10", "00 B0 00 00 00", "00 20 00 81 00"):
+        console.input.set_command(command)
+        console.send_button.click()
+        await until(console.idle, what=command)
+    console.input.set_command("00 A4 04 00 09 A0 00 00 00 04 10 10")
+    await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
 
 
 def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs" / "main-window.png")
-    display = ":97"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1100x700x24", "-nolisten", "tcp"])
+    outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
+    xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    os.environ.update(DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=tempfile.mkdtemp())
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.pcsc.qt_monitor import MonitorBridge
+    from explorer.ui.main_window import MainWindow
+    from explorer.virtual.card import VirtualCard
+    from explorer.virtual.vpcd import VpcdLink
+    from tests.conftest import wait_reader
+    from tests.testbed import PcscBed
+
     bed = PcscBed(channels=(0x8C7B,))
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
-           "XDG_CONFIG_HOME": tempfile.mkdtemp()}  # default layout, not the user's
-    app = None
+    link = None
     try:
         bed.start()
-        link = VpcdLink(VirtualCard(), bed.port_of(bed.reader_names[1]))
+        reader = bed.reader_names[1]
+        link = VpcdLink(VirtualCard(handler=demo_card), bed.port_of(reader))
         link.insert()
-        wait_reader(bed.reader_names[1], present=True)
-        app = subprocess.Popen([sys.executable, "-m", "explorer"], env=env)
-        # The window needs a moment to map and paint; nothing to wait on from outside.
-        subprocess.run(["sleep", "3"], check=True)
-        subprocess.run([sys.executable, "-c", GRAB, str(out)], env=env, check=True)
-        print(f"saved {out}")
-        link.remove()
+        wait_reader(reader, present=True)
+        app = QApplication([])
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        bridge = MonitorBridge()
+        window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
+                                              QSettings.Format.IniFormat))
+        window.resize(1240, 760)
+        window.show()
+        bridge.start()
+        with loop:
+            loop.run_until_complete(drive(window, bridge, reader))
+            window.grab().save(str(outdir / "main-window.png"))
+            window.docks["console"].grab().save(str(outdir / "console.png"))
+        window.manager.close_all()
+        bridge.stop()
+        print(f"saved {outdir / 'main-window.png'} and {outdir / 'console.png'}")
     finally:
-        if app is not None:
-            app.terminate()
-            app.wait(10)
+        if link is not None:
+            link.remove()
         bed.stop()
         xvfb.terminate()
         xvfb.wait(10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import queue
@@ -9,9 +10,13 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
+import qasync
+from PySide6.QtCore import QSettings
 from smartcard import scard
 
 from explorer.core.reader_events import MonitorEvent
@@ -160,6 +165,39 @@ class EventLog:
 @pytest.fixture
 def events() -> EventLog:
     return EventLog()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    """Settings in a private file: a test never reads or writes the user's."""
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def aloop(qapp: object) -> Iterator[qasync.QEventLoop]:
+    """The qasync loop the GUI awaits card work on; run a scenario with `aloop.run_until_complete`."""
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    loop.close()  # an unclosed qasync loop makes pytest exit 134 after reporting success
+    asyncio.set_event_loop(None)
+
+
+async def until(signal: Any, timeout: float = 5.0, what: str = "signal") -> tuple[Any, ...]:
+    """Await one emission of a Qt signal (inside a running qasync loop), or fail at the deadline."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def fire(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(fire)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        pytest.fail(f"no {what} within {timeout} s")
+    finally:
+        signal.disconnect(fire)
 
 
 @contextlib.contextmanager

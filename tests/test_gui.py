@@ -4,7 +4,6 @@ and the reader model on its own."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
@@ -71,11 +70,6 @@ def test_model_ignores_events_for_unknown_readers(qapp: object) -> None:
 
 
 # -- the window on the real stack -------------------------------------------------------
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture
@@ -158,7 +152,7 @@ def test_layout_persists(qtbot: QtBot, settings: QSettings) -> None:
 def test_unbuilt_panels_say_what_they_will_show(qtbot: QtBot, settings: QSettings) -> None:
     window = MainWindow(MonitorBridge(), settings)
     qtbot.addWidget(window)
-    assert set(window.placeholders) == {"atr", "console", "trace"}
+    assert set(window.placeholders) == {"atr", "trace"}
     for panel in window.placeholders.values():
         assert panel.text and "\n" not in panel.text and panel.text.endswith(".")
     assert {d.windowTitle() for d in window.docks.values()} == {

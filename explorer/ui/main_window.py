@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 
 from explorer import __version__
 from explorer.core.reader_events import MonitorEvent, ServiceLost, ServiceRestored
+from explorer.pcsc.manager import ConnectionManager
 from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.placeholder import PlaceholderPanel
 from explorer.ui.reader_tree import ReaderTreePanel
 
@@ -16,8 +18,6 @@ _SETTINGS_VERSION = 1
 _PLANNED = {
     "atr": ("ATR", "The selected card's ATR, byte by byte: convention, protocols, clock and "
                    "bit rate, historical bytes, checksum, and which card it is."),
-    "console": ("APDU console", "Connect to the selected card and exchange APDUs, with each "
-                                "status word explained."),
     "trace": ("Trace", "Every exchange and reader event, timed and journaled as it happens, "
                        "searchable and exportable."),
 }
@@ -26,16 +26,22 @@ _PLANNED = {
 class MainWindow(QMainWindow):
     """Thin: panels in docks, fed by the monitor bridge. GUI thread only."""
 
-    def __init__(self, monitor: MonitorBridge, settings: QSettings) -> None:
+    def __init__(self, monitor: MonitorBridge, settings: QSettings,
+                 manager: ConnectionManager | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Card Explorer")
         self.setObjectName("MainWindow")
         self.setDockNestingEnabled(True)
         self._settings = settings
         self._service_seen = False
+        # The monitor re-reads reader flags after our own connects: pcscd does not wake it for those.
+        self.manager = manager or ConnectionManager(on_change=monitor.refresh)
         self.readers = ReaderTreePanel()
+        self.console = ConsolePanel(self.manager, settings)
+        self.readers.selection_changed.connect(self.console.set_target)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("console", "APDU console", self.console, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.placeholders: dict[str, PlaceholderPanel] = {}
         for key, (title, text) in _PLANNED.items():
             self.placeholders[key] = PlaceholderPanel(text)
@@ -85,6 +91,7 @@ class MainWindow(QMainWindow):
 
     def on_event(self, event: MonitorEvent) -> None:
         self.readers.apply(event)
+        self.console.on_monitor_event(event)
         if isinstance(event, ServiceLost):
             # Never up since start: nothing was lost, the service is just not there yet.
             lost = "lost" if self._service_seen else "not running"
@@ -123,4 +130,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        # A worker stuck on a silent card must not hold the window open: it is a daemon.
+        self.manager.close_all(timeout=1.0)
         super().closeEvent(event)
