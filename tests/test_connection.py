@@ -341,3 +341,21 @@ def test_wait_new_only_ignores_a_card_already_there(insert_card: CardFactory, re
     link.remove()
     link.insert()
     assert future.result(10) == (readers[0], ATR_T0)
+
+
+def test_inline_connection_belongs_to_its_thread(insert_card: CardFactory, readers: list[str]) -> None:
+    link = insert_card(readers[0])
+    conn = CardConnection(readers[0], inline=True)
+    try:
+        assert conn.connect().result(0).connected  # done already: it ran on this thread
+        assert conn.send(bytes.fromhex("80EE000000")).result(0).sw == 0x9000
+        errors: list[BaseException | None] = []
+        apdu = bytes.fromhex("80EE0000")
+        other = threading.Thread(target=lambda: errors.append(conn.send(apdu).exception()))
+        other.start()
+        other.join()
+        assert isinstance(errors[0], RuntimeError) and "only by the thread that opened it" in str(errors[0])
+        assert not [t for t in threading.enumerate() if t.name.startswith("card-")], "inline needs no worker"
+    finally:
+        assert conn.close()
+    assert len(link.card.received) == 1

@@ -1,7 +1,9 @@
 """The `card-explorer` command: the GUI by default, and subcommands that share its code.
 
-Exit codes: 0 success, 2 bad usage or input, 3 PC/SC service not available,
-130 interrupted.
+Exit codes: 0 success, 1 a card answered a status word of severity error
+(`send`), 2 bad usage or input (including a malformed APDU and an unknown
+reader), 3 PC/SC service not available, 4 card error (no card, sharing
+violation, card removed, protocol mismatch, timeout), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from explorer import __version__
 from explorer.core.log_levels import TRAFFIC
 
 EXIT_OK = 0
+EXIT_SW_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NO_SERVICE = 3
+EXIT_CARD_ERROR = 4
 EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.cli import emulate, monitor, readers
+    from explorer.cli import emulate, monitor, readers, send
 
     parser = argparse.ArgumentParser(
         prog="card-explorer",
@@ -31,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (readers, monitor, emulate):
+    for module in (readers, monitor, emulate, send):
         module.add_parser(sub)
     return parser
 

@@ -19,20 +19,22 @@ class Session:
     """`with Session("Virtual PCD 00 00") as s: s.send("00 A4 04 00 00")`.
 
     Calls block the calling thread (never use it on the GUI thread: the GUI
-    awaits CardConnection futures). `timeout` bounds each call's wait; a card
-    that is still silent then raises ce.Timeout and leaves the reader busy
-    until it answers or is removed.
+    awaits CardConnection futures). Without a `timeout` they run on the
+    calling thread itself, which then must be the only one using the session:
+    the fastest path. With one, they run on a worker so the wait can end: a
+    card still silent after `timeout` seconds raises ce.Timeout and leaves the
+    reader busy until it answers or is removed.
     """
 
     def __init__(self, reader: str, protocol: Protocol = Protocol.ANY, share: ShareMode = ShareMode.SHARED,
-                 *, options: TransmitOptions = TransmitOptions(), timeout: float | None = 60.0,
+                 *, options: TransmitOptions = TransmitOptions(), timeout: float | None = None,
                  origin: Origin = Origin.API, sink: Callable[[Exchange | LinkEvent], None] | None = None
                  ) -> None:
         self.reader = reader
         self.options = options
         self.timeout = timeout
         self.origin = origin
-        self._conn = CardConnection(reader, sink)
+        self._conn = CardConnection(reader, sink, inline=timeout is None)
         try:
             self._wait(self._conn.connect(protocol, share))
         except BaseException:

@@ -7,6 +7,7 @@ never answers leaves this panel live, with a Stop waiting button.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine
 from typing import Any
@@ -95,7 +96,7 @@ class ConsolePanel(QWidget):
         disconnect_menu = QMenu(self.disconnect_button)
         for d in Disposition:
             disconnect_menu.addAction(f"Disconnect and {d.value} the card",
-                                      lambda d=d: self._start(self.disconnect_card(d)))
+                                      functools.partial(self._disconnect_with, d))
         self.disconnect_button.setMenu(disconnect_menu)
         self.state_label = QLabel()
 
@@ -310,6 +311,9 @@ class ConsolePanel(QWidget):
         self.transcript.add_note(f"Connected to {state.reader}: {protocol_text}, {share.value}"
                                  + (f", ATR {to_hex(state.atr)}" if state.atr else ""))
 
+    def _disconnect_with(self, disposition: Disposition) -> None:
+        self._start(self.disconnect_card(disposition))
+
     async def disconnect_card(self, disposition: Disposition = Disposition.LEAVE) -> None:
         conn = self.connection
         if conn is None:
@@ -351,4 +355,4 @@ class ConsolePanel(QWidget):
             empty.setEnabled(False)
             self.favourites_menu.addAction(empty)
         for command in self.history.favourites:
-            self.favourites_menu.addAction(command, lambda c=command: self.input.set_command(c))
+            self.favourites_menu.addAction(command, functools.partial(self.input.set_command, command))

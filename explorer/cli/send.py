@@ -1,0 +1,376 @@
+"""`card-explorer send`: send APDUs to a card and show every exchange with its status word.
+
+    card-explorer send --reader "Virtual PCD 00 00" "00 A4 04 00 07 A0 00 00 00 04 10 10" 80CA9F7F00
+    printf '00 A4 04 00 00\\n# a comment\\n80 CA 9F 7F 00\\n' | card-explorer send -
+
+Every APDU is checked (hex, then ISO/IEC 7816-4 structure) before the reader is
+opened: one bad APDU and nothing is sent. Automatic GET RESPONSE (61xx) and
+re-send (6Cxx) steps are shown as their own exchanges, indented under the
+command that caused them. The run stops at the first command whose final
+status word is an error, unless --keep-going.
+
+Exit codes (see explorer.cli): 0 every final SW a success or warning, 1 an
+error SW came back, 2 bad usage, bad APDU, no such reader, or no single reader
+with a card to pick, 3 no PC/SC service, 4 card error (no card, sharing
+violation, card removed, protocol mismatch, timeout...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TextIO
+
+from explorer.core import card_errors as ce
+from explorer.core.apdu import ApduError, parse_apdu
+from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions
+from explorer.core.hexfmt import HexError, byte_columns, parse_hex, to_hex
+from explorer.core.link_modes import Protocol, ShareMode
+from explorer.core.status_words import Severity, SwExplanation, explain
+from explorer.pcsc.context import ServiceUnavailable
+from explorer.pcsc.session import Session
+from explorer.pcsc.snapshot import read_readers
+
+PROG = "card-explorer"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "send",
+        help="send APDUs to a card and explain the answers",
+        description="Send command APDUs (hex) to the card in a reader and show each exchange, "
+                    "including automatic GET RESPONSE and re-send steps, with its status word explained.",
+        epilog="APDU is hex text, e.g. \"00 A4 04 00 07 A0 00 00 00 04 10 10\" (quote it when it has "
+               "spaces) or 00A4040000; '-' reads APDUs from stdin, one per line ('#' starts a comment). "
+               "Exit codes: 0 success or warning SWs, 1 an error SW, 2 bad usage/APDU/reader, "
+               "3 no PC/SC service, 4 card error.",
+    )
+    p.add_argument("apdus", nargs="+", metavar="APDU", help="command APDU in hex, or - for stdin")
+    p.add_argument("--reader", "-r", metavar="NAME",
+                   help="reader name, or a unique part of it (default: the only reader with a card)")
+    p.add_argument("--protocol", type=_protocol, default=Protocol.ANY, metavar="T=0|T=1|T=0|T=1|raw",
+                   help="protocol to connect with (default: T=0|T=1, the reader picks)")
+    p.add_argument("--share", type=_share, default=ShareMode.SHARED, metavar="shared|exclusive",
+                   help="share mode (default: shared)")
+    p.add_argument("--no-get-response", action="store_true",
+                   help="do not follow 61xx with GET RESPONSE")
+    p.add_argument("--no-resend", action="store_true", help="do not re-send with the right Le on 6Cxx")
+    p.add_argument("--json", action="store_true", help="one JSON object per command, one per line")
+    p.add_argument("--keep-going", action="store_true",
+                   help="go on after a command whose status word is an error")
+    p.add_argument("--timeout", type=_seconds, default=60.0, metavar="S",
+                   help="seconds to wait for each answer (default: 60)")
+    p.set_defaults(run=run)
+
+
+def _protocol(text: str) -> Protocol:
+    try:
+        protocol = Protocol.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if protocol is Protocol.UNDEFINED:
+        raise argparse.ArgumentTypeError("APDUs need a card protocol: use T=0, T=1, T=0|T=1 or raw")
+    return protocol
+
+
+def _share(text: str) -> ShareMode:
+    try:
+        share = ShareMode.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if share is ShareMode.DIRECT:
+        raise argparse.ArgumentTypeError("APDUs go to a card: use shared or exclusive")
+    return share
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+    return value
+
+
+# -- input ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    number: int  # 1-based, across arguments and stdin
+    text: str  # as typed (a stdin line without its comment)
+    raw: bytes
+    name: str | None
+    line: int | None = None  # stdin line number
+
+    @property
+    def label(self) -> str:
+        return _label(self.number, self.line)
+
+
+def _label(number: int, line: int | None) -> str:
+    return f"APDU {number}" + (f" (stdin line {line})" if line is not None else "")
+
+
+class BadInput(Exception):
+    """A usage problem found before anything was sent; the message is printed as is."""
+
+
+def _sources(args: list[str], stdin: TextIO) -> Iterable[tuple[str, int | None]]:
+    read_stdin = False
+    for arg in args:
+        if arg != "-":
+            yield arg, None
+            continue
+        if read_stdin:
+            raise BadInput("'-' (read APDUs from stdin) may be given once only")
+        read_stdin = True
+        for number, line in enumerate(stdin, 1):
+            text = line.split("#", 1)[0].rstrip()
+            if text.strip():
+                yield text, number
+
+
+def read_commands(args: list[str], stdin: TextIO, *, short_only: bool = False) -> list[Command]:
+    """Every APDU parsed and checked, or BadInput naming the first bad one and where it is wrong."""
+    out: list[Command] = []
+    for text, line in _sources(args, stdin):
+        number = len(out) + 1
+        label = _label(number, line)
+        try:
+            raw = parse_hex(text)
+            name = parse_apdu(raw, max_short_only=short_only).name
+        except HexError as exc:
+            raise BadInput(f"{label}: {exc}\n{_pointer(text, exc.position, exc.position + 1)}") from None
+        except ApduError as exc:
+            raise BadInput(f"{label}: {exc}\n{_byte_pointer(text, exc.start, exc.end)}") from None
+        out.append(Command(number, text, raw, name, line))
+    if not out:
+        raise BadInput("no APDU to send (stdin had only blank lines and comments)")
+    return out
+
+
+def check_short(commands: Iterable[Command]) -> None:
+    """BadInput for the first command that needs extended lengths, which T=0 cannot carry."""
+    for cmd in commands:
+        try:
+            parse_apdu(cmd.raw, max_short_only=True)
+        except ApduError as exc:
+            raise BadInput(f"{cmd.label}: {exc}\n{_byte_pointer(cmd.text, exc.start, exc.end)}") from None
+
+
+def _pointer(text: str, start: int, end: int) -> str:
+    """The text with carets under characters start..end (end exclusive)."""
+    shown = text.replace("\t", " ")
+    start = min(start, len(shown))
+    return f"  {shown}\n  {' ' * start}{'^' * max(1, end - start)}"
+
+
+def _byte_pointer(text: str, start: int, end: int) -> str:
+    columns = byte_columns(text)
+    if start >= len(columns):  # the fault is a missing byte: point just past the end
+        return _pointer(text, len(text.rstrip()) + (1 if text.strip() else 0), 0)
+    last = columns[min(end, len(columns)) - 1]
+    return _pointer(text, columns[start][0], last[1])
+
+
+# -- output -----------------------------------------------------------------------
+
+
+def _sw_hex(sw: int | None) -> str | None:
+    return None if sw is None else f"{sw >> 8:02X} {sw & 0xFF:02X}"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
+def exchange_json(e: Exchange) -> dict[str, object]:
+    return {
+        "command": to_hex(e.command),
+        "response": to_hex(e.response),
+        "sw": _sw_hex(e.sw),
+        "origin": e.origin.value,
+        "duration_ms": _ms(e.duration),
+        "error": e.error,
+    }
+
+
+def command_json(cmd: Command, exchanges: Iterable[Exchange], reply: Reply | None,
+                 error: ce.CardError | None) -> dict[str, object]:
+    sw_info = explain(reply.sw, cmd.raw) if reply is not None else None
+    return {
+        "command": to_hex(cmd.raw),
+        "name": cmd.name,
+        "exchanges": [exchange_json(e) for e in exchanges],
+        "data": None if reply is None else to_hex(reply.data),
+        "sw": None if sw_info is None else sw_info.hex,
+        "severity": None if sw_info is None else sw_info.severity.name.lower(),
+        "explanation": None if sw_info is None else sw_info.text,
+        "error": None if error is None else str(error),
+    }
+
+
+def _sw_line(info: SwExplanation) -> str:
+    return f"SW {info.hex}: {info.text} [{info.severity.name.lower()}]"
+
+
+def exchange_lines(cmd: Command, e: Exchange) -> list[str]:
+    automatic = e.origin is not Origin.CLI
+    indent = "  " if automatic else ""
+    label = e.origin.value if automatic else cmd.name
+    lines = [f"{indent}> {to_hex(e.command)}" + (f"  [{label}]" if label else "")]
+    took = f"({e.duration * 1000:.2f} ms)"
+    if e.error is not None:
+        lines.append(f"{indent}< no answer: {e.error}  {took}")
+    else:
+        lines.append(f"{indent}< {to_hex(e.response)}  {took}")
+        if e.sw is not None:
+            lines.append(f"{indent}  {_sw_line(explain(e.sw, e.command))}")
+    return lines
+
+
+def command_lines(cmd: Command, exchanges: tuple[Exchange, ...], reply: Reply | None) -> list[str]:
+    lines = [line for e in exchanges for line in exchange_lines(cmd, e)]
+    if reply is not None and sum(1 for e in exchanges if e.data) > 1:
+        parts = sum(1 for e in exchanges if e.data)
+        lines.append(f"  data: {len(reply.data)} bytes joined from {parts} responses")
+    if reply is not None and len(exchanges) > 1:
+        # The command's outcome is its last word, judged against the command as typed.
+        lines.append(f"  final {_sw_line(explain(reply.sw, cmd.raw))}")
+    return lines
+
+
+# -- running --------------------------------------------------------------------
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def choose_reader(wanted: str | None) -> str:
+    """The reader to use: an exact name, a unique part of one, or the only reader with a card.
+
+    Raises BadInput (exit 2) or ServiceUnavailable (exit 3).
+    """
+    snapshots = read_readers()
+    names = [s.name for s in snapshots]
+    if wanted is not None:
+        if wanted in names:
+            return wanted
+        matches = [n for n in names if wanted.casefold() in n.casefold()]
+        if len(matches) == 1:
+            return matches[0]
+        known = ", ".join(names) or "none"
+        if matches:
+            raise BadInput(f"{wanted}: several readers match ({', '.join(matches)}); give more of the name")
+        raise BadInput(f"{wanted}: no reader by this name (readers: {known})")
+    with_card = [s.name for s in snapshots if s.card_present]
+    if len(with_card) == 1:
+        return with_card[0]
+    if not names:
+        raise BadInput("no reader is connected")
+    if not with_card:
+        raise BadInput(f"no reader has a card (readers: {', '.join(names)})")
+    raise BadInput(f"cards are in {len(with_card)} readers ({', '.join(with_card)}); "
+                   "choose one with --reader")
+
+
+def card_exit(error: ce.CardError) -> int:
+    from explorer.cli import EXIT_CARD_ERROR, EXIT_NO_SERVICE, EXIT_USAGE
+
+    if isinstance(error, ce.ServiceGone):
+        return EXIT_NO_SERVICE
+    if isinstance(error, ce.UnknownReader | ce.InvalidCommand):
+        return EXIT_USAGE
+    return EXIT_CARD_ERROR
+
+
+def run(args: argparse.Namespace) -> int:
+    from explorer.cli import EXIT_NO_SERVICE, EXIT_OK, EXIT_SW_ERROR, EXIT_USAGE
+
+    verbose = getattr(args, "verbose", 0) > 0
+    try:
+        commands = read_commands(args.apdus, sys.stdin, short_only=args.protocol is Protocol.T0)
+        reader = choose_reader(args.reader)
+    except BadInput as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except ServiceUnavailable as exc:
+        _error(str(exc))
+        return EXIT_NO_SERVICE
+
+    options = TransmitOptions(auto_get_response=not args.no_get_response, auto_resend=not args.no_resend)
+    try:
+        session = Session(reader, args.protocol, args.share, options=options, timeout=args.timeout,
+                          origin=Origin.CLI)
+    except ce.CardError as exc:
+        _report(exc, verbose)
+        return card_exit(exc)
+
+    status = EXIT_OK
+    stuck = False
+    try:
+        if session.protocol is Protocol.T0 and args.protocol is not Protocol.T0:
+            # The reader chose T=0, which carries short APDUs only: check again before sending any.
+            try:
+                check_short(commands)
+            except BadInput as exc:
+                _error(f"{exc} (the reader chose T=0)")
+                return EXIT_USAGE
+        if not args.json:
+            atr = to_hex(session.atr) or "none"
+            proto = session.protocol.value if session.protocol else "?"
+            print(f"# {reader}  {proto} {args.share.value}  ATR {atr}")
+        for i, cmd in enumerate(commands):
+            if i and not args.json:
+                print()
+            try:
+                reply = session.send(cmd.raw)
+            except ce.CardError as exc:
+                _show(args, cmd, exc.exchanges, None, exc)
+                _report(exc, verbose)
+                stuck = isinstance(exc, ce.Timeout)
+                return card_exit(exc)
+            _show(args, cmd, reply.exchanges, reply, None)
+            if explain(reply.sw, cmd.raw).severity is Severity.ERROR:
+                status = EXIT_SW_ERROR
+                if not args.keep_going and i + 1 < len(commands):
+                    left = len(commands) - i - 1
+                    _error(f"{reader}: stopped at {cmd.label}: SW {_sw_hex(reply.sw)} is an error; "
+                           f"{left} more not sent (--keep-going sends them)")
+                    break
+        return status
+    except KeyboardInterrupt:
+        stuck = True  # the worker may be inside a card call: do not wait for it
+        raise
+    except BrokenPipeError:
+        # stdout closed early (`| head`): stop quietly, as other command-line tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return status
+    finally:
+        if not stuck:
+            # A card that never answered keeps the worker busy: do not wait on it, just leave.
+            session.close()
+
+
+def _show(args: argparse.Namespace, cmd: Command, exchanges: tuple[Exchange, ...], reply: Reply | None,
+          error: ce.CardError | None) -> None:
+    if args.json:
+        print(json.dumps(command_json(cmd, exchanges, reply, error)), flush=True)
+        return
+    lines = command_lines(cmd, exchanges, reply)
+    if not exchanges:
+        lines.insert(0, f"> {to_hex(cmd.raw)}" + (f"  [{cmd.name}]" if cmd.name else ""))
+    print("\n".join(lines), flush=True)
+
+
+def _report(error: ce.CardError, verbose: bool) -> None:
+    _error(str(error))
+    if verbose and error.detail:
+        print(f"  ({error.detail})", file=sys.stderr)
