@@ -77,10 +77,12 @@ def test_type_send_and_see_the_answer(panel: ConsolePanel, qtbot: QtBot, aloop: 
     lines = panel.transcript.plain_lines
     assert any(line.startswith("> 00 A4 04 00 07 A0") and line.endswith("SELECT") for line in lines)
     assert any("[auto get response] > 00 C0 00 00 1C" in line for line in lines)
-    assert any("61 1C  0x1C (28) bytes still available" in line for line in lines)
+    assert any(line.startswith("< 61 1C") and "0x1C (28) bytes still available" in line for line in lines)
+    assert any(line.startswith("= 28 data bytes, SW 90 00, 2 exchanges") for line in lines)
     assert any("0010  61 73 74 65 72 43 61 72 64 87 01 01" in line and "asterCard..." in line
                for line in lines), "hex + ASCII of the joined data"
-    assert any("90 00  Normal processing" in line and "[success" in line and " ms" in line for line in lines)
+    assert any(line.startswith("    < 90 00") and " ms  Normal processing" in line and "(success)" in line
+               for line in lines)
     # the history keeps the command; Up brings it back on an empty line
     panel.input.clear()
     qtbot.keyClick(panel.input, Qt.Key.Key_Up)

@@ -13,7 +13,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.core.apdu import CommandApdu
 from explorer.core.apdu_text import CommandCheck
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Origin, TransmitOptions
@@ -258,11 +259,11 @@ class ConsolePanel(QWidget):
             self.validation_label.setText(check.message)
             self.validation_label.setStyleSheet(f"color:{_ERROR};")
         self.structure.clear()
-        if check.command is not None:
-            for field in check.command.fields():
-                shown = to_hex(field.value) if len(field.value) <= 24 else \
-                    f"{to_hex(field.value[:24])} … ({len(field.value)} bytes)"
-                QTreeWidgetItem(self.structure, [field.name, shown, field.meaning])
+        for name, value, meaning in _structure_rows(check):
+            shown = to_hex(value) if len(value) <= 24 else f"{to_hex(value[:24])} … ({len(value)} bytes)"
+            item = QTreeWidgetItem(self.structure, [name, shown, meaning])
+            if name == "?":
+                item.setForeground(2, QColor(_ERROR))
         self._update_controls()
 
     # -- operations ----------------------------------------------------------------
@@ -356,3 +357,17 @@ class ConsolePanel(QWidget):
             self.favourites_menu.addAction(empty)
         for command in self.history.favourites:
             self.favourites_menu.addAction(command, functools.partial(self.input.set_command, command))
+
+
+def _structure_rows(check: CommandCheck) -> list[tuple[str, bytes, str]]:
+    """(field, bytes, meaning) rows; for a faulty command the header still, then the fault."""
+    if check.command is not None:
+        return [(f.name, f.value, f.meaning) for f in check.command.fields()]
+    raw = check.apdu or b""
+    if len(raw) < 4:
+        return []
+    try:
+        header = [(f.name, f.value, f.meaning) for f in CommandApdu(*raw[:4]).fields()]
+    except ValueError:  # INS 6X/9X: the fault is in the header itself
+        header = []
+    return [*header, ("?", raw[len(header):], check.message)]

@@ -67,12 +67,14 @@ class Transcript(QTextBrowser):
         for exchange in reply.exchanges:
             parts.extend(self._exchange_lines(exchange))
         if len(reply.exchanges) > 1:
-            steps = len(reply.exchanges)
+            why = explain(reply.sw, first.command)
             total = sum(e.duration for e in reply.exchanges) * 1000
-            line = f"= {len(reply.data)} data bytes from {steps} exchanges, {total:.2f} ms in all"
-            parts.append((line, _span(line, bold=True)))
-            parts.extend((t, html.escape(t)) for t in hex_ascii_lines(reply.data))
-            parts.extend(self._sw_lines(reply.sw, reply.exchanges[0].command, "  "))
+            line = (f"= {len(reply.data)} data bytes, SW {why.hex}, {len(reply.exchanges)} exchanges, "
+                    f"{total:.2f} ms in all")
+            parts.append((line, _span(line, SEVERITY_COLOURS[why.severity], bold=True)))
+            # Joined data is worth showing only when it came in pieces.
+            if sum(1 for e in reply.exchanges if e.data) > 1:
+                parts.extend((t, html.escape(t)) for t in hex_ascii_lines(reply.data))
         self._add(parts)
 
     def _exchange_lines(self, e: Exchange) -> list[tuple[str, str]]:
@@ -99,11 +101,14 @@ class Transcript(QTextBrowser):
         if sw is None:
             return []
         why = explain(sw, command)
-        took = f"   {duration * 1000:.2f} ms" if duration is not None else ""
-        text = f"{indent}< {why.hex}  {why.text} [{why.severity.name.lower()}, {why.source}]"
+        took = f"  {duration * 1000:.2f} ms" if duration is not None else ""
+        # ISO/IEC 7816-4 is the norm: name the source only when it is another one.
+        source = "" if why.source == "ISO/IEC 7816-4" else f" [{why.source}]"
+        text = f"{indent}< {why.hex}{took}  {why.text}{source}"
         colour = SEVERITY_COLOURS[why.severity]
-        return [(text + took, _span(f"{indent}< ") + _span(why.hex, colour, bold=True)
-                 + _span(f"  {why.text}", colour) + _span(f" [{why.source}]{took}", _MUTED))]
+        return [(f"{text}  ({why.severity.name.lower()})",
+                 _span(f"{indent}< ") + _span(why.hex, colour, bold=True) + _span(took, _MUTED)
+                 + _span(f"  {why.text}", colour) + _span(source, _MUTED))]
 
     def add_error(self, error: CardError, command: bytes | None = None) -> None:
         parts = []
