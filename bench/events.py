@@ -29,7 +29,7 @@ from explorer.core.reader_events import CardInserted, CardRemoved, MonitorEvent 
 from explorer.pcsc.qt_monitor import MonitorBridge  # noqa: E402
 from explorer.virtual.card import VirtualCard  # noqa: E402
 from explorer.virtual.vpcd import VpcdLink  # noqa: E402
-from tests.testbed import PcscBed, running_bed  # noqa: E402
+from tests.testbed import PcscBed, bench_bed  # noqa: E402
 
 GOAL_RATIO = 1.10
 GOAL_CPU_PERCENT = 0.5
@@ -146,16 +146,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.small:
         args.samples, args.idle = 3, 2.0
-    bed = running_bed()
-    own = bed is None
-    if bed is None:
-        bed = PcscBed()
-        bed.start()
-    try:
+    with bench_bed() as bed:
         figures = measure(bed, args.samples, args.idle)
-    finally:
-        if own:
-            bed.stop()
     ok = (
         "error" not in figures
         and all(isinstance(figures.get(k), float) and figures[k] <= GOAL_RATIO  # type: ignore[operator]

@@ -39,7 +39,7 @@ from explorer.core.exchange import Reply  # noqa: E402
 from explorer.core.link_modes import Protocol, ShareMode  # noqa: E402
 from explorer.pcsc.connection import CardConnection  # noqa: E402
 from explorer.pcsc.session import Session  # noqa: E402
-from tests.testbed import PcscBed, running_bed  # noqa: E402
+from tests.testbed import PcscBed, bench_bed  # noqa: E402
 
 GOAL_RATIO = 1.10
 GOAL_WORKER_EXTRA_US = 60.0
@@ -209,18 +209,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.small:
         args.samples, args.block = 200, 50
-    bed = running_bed()
-    own = bed is None
-    if bed is None:
-        bed = PcscBed()
-        bed.start()
     try:
-        figures = measure(bed, args.samples, args.block)
+        with bench_bed() as bed:
+            figures = measure(bed, args.samples, args.block)
     except Exception as exc:  # reported in the JSON line
         figures = {"error": f"{type(exc).__name__}: {exc}"}
-    finally:
-        if own:
-            bed.stop()
     ratio, extra = figures.get("ratio"), figures.get("worker_extra_us")
     ok = ("error" not in figures and isinstance(ratio, float) and ratio <= GOAL_RATIO
           and isinstance(extra, float) and extra <= GOAL_WORKER_EXTRA_US)

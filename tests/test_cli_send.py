@@ -213,7 +213,8 @@ def test_stops_at_the_first_error_sw(readers: list[str], insert_card: CardFactor
     result = send("--reader", readers[0], SELECT_VISA, "00 B2 01 0C 00", SELECT_VISA)
     assert result.returncode == 1
     assert "SW 6A 83: " in result.stdout and "[error]" in result.stdout
-    assert "stopped at APDU 2: SW 6A 83 is an error; 1 more not sent" in result.stderr
+    assert ("stopped at APDU 2: 6A 83 stops: error at or above the stop level (error); "
+            "1 more not sent") in result.stderr
     assert link.card.received == [h(SELECT_VISA.replace(" ", "")), h("00B2010C00")]
 
 

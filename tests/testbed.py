@@ -7,12 +7,14 @@ another one answers there, and says which process it is.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,6 +183,21 @@ def running_bed() -> PcscBed | None:
             return PcscBed(workdir=Path(tempfile.gettempdir()))  # someone else's: use, do not stop
         raise BedError(f"another pcscd holds {PCSCD_SOCKET} without the vpcd readers ({_other_pcscd()})")
     return None
+
+
+@contextlib.contextmanager
+def bench_bed() -> Iterator[PcscBed]:
+    """The bed a bench runs on: the one `make test` already runs, or its own, stopped after."""
+    bed = running_bed()
+    if bed is not None:
+        yield bed
+        return
+    bed = PcscBed()
+    bed.start()
+    try:
+        yield bed
+    finally:
+        bed.stop()
 
 
 if __name__ == "__main__":  # manual use: python -m tests.testbed

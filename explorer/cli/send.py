@@ -31,6 +31,7 @@ from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions
 from explorer.core.hexfmt import HexError, byte_columns, parse_hex, to_hex
 from explorer.core.link_modes import Protocol, ShareMode
 from explorer.core.status_words import Severity, SwExplanation, explain
+from explorer.core.sw_checks import DEFAULT_CHAIN, Verdict
 from explorer.pcsc.context import ServiceUnavailable
 from explorer.pcsc.session import Session
 from explorer.pcsc.snapshot import read_readers
@@ -340,11 +341,13 @@ def run(args: argparse.Namespace) -> int:
             _show(args, cmd, reply.exchanges, reply, None)
             if explain(reply.sw, cmd.raw).severity is Severity.ERROR:
                 status = EXIT_SW_ERROR
-                if not args.keep_going and i + 1 < len(commands):
-                    left = len(commands) - i - 1
-                    _error(f"{reader}: stopped at {cmd.label}: SW {_sw_hex(reply.sw)} is an error; "
-                           f"{left} more not sent (--keep-going sends them)")
-                    break
+            stop = DEFAULT_CHAIN.verdict(reply.sw, cmd.raw) is Verdict.STOP
+            if stop and not args.keep_going and i + 1 < len(commands):
+                left = len(commands) - i - 1
+                why = DEFAULT_CHAIN.explain_verdict(reply.sw, cmd.raw)
+                _error(f"{reader}: stopped at {cmd.label}: {why}; "
+                       f"{left} more not sent (--keep-going sends them)")
+                break
         return status
     except KeyboardInterrupt:
         stuck = True  # the worker may be inside a card call: do not wait for it

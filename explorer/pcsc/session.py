@@ -66,6 +66,8 @@ class Session:
                 apdu = parse_hex(apdu)
             except HexError as exc:
                 raise ce.InvalidCommand(self.reader, sentence=str(exc)) from None
+        if self._conn.inline:
+            return self._conn.send_now(apdu, self.origin, self.options, check=check)
         return self._wait(self._conn.send(apdu, self.origin, self.options, check=check))
 
     def transmit(self, apdu: bytes) -> Exchange:
