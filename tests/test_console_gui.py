@@ -219,3 +219,22 @@ def test_window_console_follows_the_tree_and_card_removal(qtbot: QtBot, settings
     finally:
         window.close()
         assert bridge.stop()
+
+
+def test_extended_apdu_on_t0_is_flagged_not_refused(panel: ConsolePanel, aloop: qasync.QEventLoop,
+                                                    insert_card: CardFactory, readers: list[str]) -> None:
+    link = insert_card(readers[0], bytes.fromhex("3B021450"))  # T=0 only
+    panel.set_target(readers[0])
+
+    async def scenario() -> None:
+        panel.connect_button.click()
+        await until(panel.idle, what="connect")
+        assert panel.state_label.text() == "Connected · T=0 · shared"
+        panel.input.set_command("80 EE 00 00 00 00 02 AB CD")
+        assert "extended lengths on a T=0 connection" in panel.validation_label.text()
+        assert panel.send_button.isEnabled()
+        panel.send_button.click()
+        await until(panel.reply_shown, what="the answer")
+
+    aloop.run_until_complete(scenario())
+    assert link.card.received == [bytes.fromhex("80EE0000000002ABCD")]

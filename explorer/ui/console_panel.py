@@ -253,8 +253,16 @@ class ConsolePanel(QWidget):
         if check.empty:
             self.validation_label.setText("")
         elif check.ok:
-            self.validation_label.setText(check.message)
-            self.validation_label.setStyleSheet(f"color:{_MUTED};")
+            conn = self.connection
+            on_t0 = conn is not None and conn.state.protocol is Protocol.T0
+            if on_t0 and check.command is not None and check.command.case.extended:
+                # Not refused: some readers and vpcd carry it; most T=0 readers will not.
+                self.validation_label.setText(f"{check.message} — extended lengths on a T=0 connection: "
+                                              "most readers refuse them (T=0 carries them in ENVELOPE)")
+                self.validation_label.setStyleSheet(f"color:{SEVERITY_COLOURS[Severity.WARNING]};")
+            else:
+                self.validation_label.setText(check.message)
+                self.validation_label.setStyleSheet(f"color:{_MUTED};")
         else:
             self.validation_label.setText(check.message)
             self.validation_label.setStyleSheet(f"color:{_ERROR};")
