@@ -277,13 +277,16 @@ class CardConnection:
     def _check(self, hresult: int, action: str) -> None:
         if hresult == scard.SCARD_S_SUCCESS:
             return
-        error = card_error(hresult, self.reader, action)
+        raise self._fail(card_error(hresult, self.reader, action))
+
+    def _fail(self, error: ce.CardError) -> ce.CardError:
+        """`error`, after forgetting the handle if it means the connection ended under us."""
         if isinstance(error, ce.ServiceGone | ce.CardRemoved | ce.NoCard):
             self._lose(error)
-        raise error
+        return error
 
     def _lose(self, error: ce.CardError) -> None:
-        """The connection ended under us: forget the handle (and the context if the service went)."""
+        """Forget the handle (and the context if the service went)."""
         was_connected = self._card is not None
         self._card = None
         if isinstance(error, ce.ServiceGone):
@@ -365,12 +368,14 @@ class CardConnection:
     def _control(self, code: int, data: bytes) -> bytes:
         started, t0 = time.time(), time.perf_counter()
         hresult, response = scard.SCardControl(self._need_card(), code, list(data))
-        answer = bytes(response) if hresult == scard.SCARD_S_SUCCESS else b""
-        error = None if hresult == scard.SCARD_S_SUCCESS else card_error(hresult, self.reader, "control")
+        ok = hresult == scard.SCARD_S_SUCCESS
+        answer = bytes(response) if ok else b""
+        error = None if ok else card_error(hresult, self.reader, f"control code 0x{code:08X}")
         self._emit(Exchange(self.reader, code.to_bytes(4, "big") + data, answer, started,
                             time.perf_counter() - t0, Origin.CONTROL, self._state.protocol,
                             self._state.share, None if error is None else str(error)))
-        self._check(hresult, f"control code 0x{code:08X}")
+        if error is not None:
+            raise self._fail(error)
         return answer
 
     def _get_attribute(self, attr: int) -> bytes:
@@ -399,10 +404,8 @@ class CardConnection:
                     to_hex(answer) if error is None else error)
         self._emit(exchange)
         if error is not None:
-            if isinstance(error, ce.ServiceGone | ce.CardRemoved | ce.NoCard):
-                self._lose(error)
             error.exchanges = (exchange,)
-            raise error
+            raise self._fail(error)
         return exchange
 
     def _why_no_status_word(self, length: int) -> ce.CardError:

@@ -42,13 +42,12 @@ from explorer.pcsc.connection import CardConnection, LinkState
 from explorer.pcsc.manager import ConnectionManager
 from explorer.ui.apdu_editor import ApduEditor
 from explorer.ui.console_history import CommandHistory
-from explorer.ui.console_transcript import SEVERITY_COLOURS, Transcript
+from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
 
 log = logging.getLogger(__name__)
 _PROTOCOLS = (Protocol.ANY, Protocol.T0, Protocol.T1, Protocol.RAW)
 _SHARES = (ShareMode.SHARED, ShareMode.EXCLUSIVE, ShareMode.DIRECT)
 _ERROR = SEVERITY_COLOURS[Severity.ERROR]
-_MUTED = "#6b6b6b"
 
 
 class ConsolePanel(QWidget):
@@ -140,7 +139,7 @@ class ConsolePanel(QWidget):
         self.resend_box = QCheckBox("Auto re-send (6Cxx)")
         self.resend_box.setChecked(True)
         self.reason_label = QLabel()
-        self.reason_label.setStyleSheet(f"color:{_MUTED};")
+        self.reason_label.setStyleSheet(f"color:{MUTED};")
 
         send_row = QHBoxLayout()
         send_row.addWidget(self.send_button)
@@ -228,7 +227,7 @@ class ConsolePanel(QWidget):
             self.state_label.setStyleSheet(f"color:{SEVERITY_COLOURS[Severity.SUCCESS]};")
         else:
             self.state_label.setText("Not connected")
-            self.state_label.setStyleSheet(f"color:{_MUTED};")
+            self.state_label.setStyleSheet(f"color:{MUTED};")
         check = self.input.check
         reason = ""
         if conn is None:
@@ -262,7 +261,7 @@ class ConsolePanel(QWidget):
                 self.validation_label.setStyleSheet(f"color:{SEVERITY_COLOURS[Severity.WARNING]};")
             else:
                 self.validation_label.setText(check.message)
-                self.validation_label.setStyleSheet(f"color:{_MUTED};")
+                self.validation_label.setStyleSheet(f"color:{MUTED};")
         else:
             self.validation_label.setText(check.message)
             self.validation_label.setStyleSheet(f"color:{_ERROR};")

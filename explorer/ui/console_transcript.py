@@ -16,7 +16,7 @@ from explorer.core.hexfmt import to_hex
 from explorer.core.status_words import Severity, explain
 
 SEVERITY_COLOURS = {Severity.SUCCESS: "#1b7f2a", Severity.WARNING: "#b35c00", Severity.ERROR: "#c0162b"}
-_MUTED = "#6b6b6b"
+MUTED = "#6b6b6b"
 _BYTES_PER_LINE = 16
 
 
@@ -53,7 +53,7 @@ class Transcript(QTextBrowser):
         self.plain_lines.extend(p for p, _ in parts)
         self.append("<pre style='margin:0'>" + "<br>".join(h for _, h in parts) + "</pre>")
 
-    def add_note(self, text: str, colour: str = _MUTED) -> None:
+    def add_note(self, text: str, colour: str = MUTED) -> None:
         self._add([(text, _span(text, colour))])
 
     def add_reply(self, reply: Reply) -> None:
@@ -63,7 +63,7 @@ class Transcript(QTextBrowser):
         when = datetime.fromtimestamp(first.started).strftime("%H:%M:%S.%f")[:-3]
         protocol = first.protocol.value if first.protocol else ""
         head = f"{when}  {first.reader}  {protocol}"
-        parts.append((head, _span(head, _MUTED)))
+        parts.append((head, _span(head, MUTED)))
         for exchange in reply.exchanges:
             parts.extend(self._exchange_lines(exchange))
         if len(reply.exchanges) > 1:
@@ -83,7 +83,7 @@ class Transcript(QTextBrowser):
         name = command_name(e.command[0], e.command[1]) if len(e.command) >= 2 else None
         cmd = f"{indent}{label}> {to_hex(e.command)}"
         rich = (_span(indent + label, SEVERITY_COLOURS[Severity.WARNING])
-                + _span(f"> {to_hex(e.command)}", bold=True) + (_span(f"   {name}", _MUTED) if name else ""))
+                + _span(f"> {to_hex(e.command)}", bold=True) + (_span(f"   {name}", MUTED) if name else ""))
         out = [(cmd + (f"   {name}" if name else ""), rich)]
         if e.error is not None:
             text = f"{indent}! {e.error}"
@@ -107,8 +107,8 @@ class Transcript(QTextBrowser):
         text = f"{indent}< {why.hex}{took}  {why.text}{source}"
         colour = SEVERITY_COLOURS[why.severity]
         return [(f"{text}  ({why.severity.name.lower()})",
-                 _span(f"{indent}< ") + _span(why.hex, colour, bold=True) + _span(took, _MUTED)
-                 + _span(f"  {why.text}", colour) + _span(source, _MUTED))]
+                 _span(f"{indent}< ") + _span(why.hex, colour, bold=True) + _span(took, MUTED)
+                 + _span(f"  {why.text}", colour) + _span(source, MUTED))]
 
     def add_error(self, error: CardError, command: bytes | None = None) -> None:
         parts = []
