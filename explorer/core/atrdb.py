@@ -76,7 +76,9 @@ def _atr_text(atr: bytes | str) -> str:
 @dataclass(frozen=True)
 class AtrDatabase:
     """The entries of one list, indexed so a lookup tries only the patterns
-    that could match: ~4000 compiled regexes one by one take 1-2 ms."""
+    that could match: trying all ~4000 regexes costs ~0.3 ms a lookup, the
+    index ~10 µs. Built directly, an entry `re` cannot compile raises; use
+    parse() to have it reported in `problems` instead."""
 
     entries: tuple[AtrEntry, ...]
     source: str = "<text>"
