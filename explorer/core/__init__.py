@@ -1,1 +1,2 @@
-"""Pure functions and data over bytes: no I/O, no Qt, no pyscard."""
+"""Pure functions and data over bytes: no Qt, no pyscard, and no I/O except
+atrdb's reading of the smartcard_list.txt it is pointed at."""
