@@ -108,15 +108,18 @@ def _tlv_field(obj: CompactTlv) -> AtrField:
                       f"tag {obj.tag:X} ({name}), {obj.length} byte(s) follow", obj.offset, obj.offset + 1)
     at = obj.offset + 1
     value_fields: tuple[AtrField, ...] = ()
-    if obj.tag == 0x3 and obj.length == 1:
+    # A cut-short value is shown raw: reading 2 of 3 status bytes as SW1-SW2 would mislead.
+    complete = len(obj.value) == obj.length
+    if complete and obj.tag == 0x3 and obj.length == 1:
         value_fields = (_card_service(obj.value[0], at),)
-    elif obj.tag == 0x7 and obj.value:
+    elif complete and obj.tag == 0x7 and obj.value:
         value_fields = _capabilities(obj.value, at)
-    elif obj.tag == 0x8 and obj.value:
+    elif complete and obj.tag == 0x8 and obj.value:
         value_fields = _status_fields(obj.value, at)
     elif obj.value:
-        value_fields = (AtrField("Value", to_hex(obj.value), _printable_note(obj.value),
-                                 at, at + len(obj.value)),)
+        note = _printable_note(obj.value) if complete else f"cut short: {obj.length} byte(s) announced"
+        value_fields = (AtrField("Value", to_hex(obj.value), note, at, at + len(obj.value),
+                                 level=None if complete else Level.ERROR),)
     return AtrField(f"Tag {obj.tag:X}: {name}", to_hex(bytes([obj.tag << 4 | obj.length]) + obj.value),
                     f"compact-TLV object, {obj.length} byte(s) of {name}",
                     obj.offset, at + len(obj.value), (header, *value_fields))
