@@ -18,6 +18,11 @@ def test_round_trip() -> None:
     ("00 A4 0G", 7, "'G' at column 8 is not a hex digit"),
     ("00 A 04", 3, "'A' at column 4 has no partner"),
     ("00A", 2, "'A' at column 3 has no partner"),
+    # A bare prefix is a typo, not nothing: it must not vanish silently.
+    ("3B 0X", 3, "'0x' at column 4 has no hex digits after it"),
+    ("0x 3B", 0, "'0x' at column 1 has no hex digits"),
+    ("3B 0x0x11", 3, "'0x' at column 4 has no hex digits"),
+    ("0x", 0, "'0x' at column 1 has no hex digits"),
 ])
 def test_errors_name_the_position(text: str, position: int, words: str) -> None:
     with pytest.raises(HexError) as info:

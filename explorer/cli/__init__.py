@@ -25,7 +25,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.cli import emulate, monitor, readers, send
+    from explorer.cli import atr, emulate, monitor, readers, send
 
     parser = argparse.ArgumentParser(
         prog="card-explorer",
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (readers, monitor, emulate, send):
+    for module in (readers, monitor, emulate, send, atr):
         module.add_parser(sub)
     return parser
 

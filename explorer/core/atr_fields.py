@@ -52,6 +52,15 @@ class AtrField:
             yield from child.walk(depth + 1)
 
 
+def span_text(start: int, end: int) -> str:
+    """Where a span is, for people: `byte 2`, `bytes 13-16`, `after byte 7`."""
+    if end <= start:
+        return f"after byte {start - 1}" if start else "where the ATR should start"
+    if end - start == 1:
+        return f"byte {start}"
+    return f"bytes {start}-{end - 1}"
+
+
 def field_path(fields: Sequence[AtrField], index: int) -> tuple[int, ...]:
     """Row path to the field that best explains byte `index`: the top-level
     field holding it, then down through children only while a child is

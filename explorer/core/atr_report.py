@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from explorer.core.atr import Atr
+from explorer.core.atr_fields import span_text
 from explorer.core.atrdb import AtrMatch
 from explorer.core.hexfmt import to_hex
 
@@ -84,7 +85,10 @@ def summary(atr: Atr) -> str:
     return "; ".join(parts)
 
 
-def atr_text(atr: Atr, matches: Sequence[AtrMatch] = (), source: str | None = None) -> str:
+def atr_text(atr: Atr, matches: Sequence[AtrMatch] = (), source: str | None = None,
+             not_looked_up: str | None = None) -> str:
+    """`not_looked_up` says why there was no lookup (no list, --no-db); without
+    it an empty `matches` reads "not in the list"."""
     lines = [f"ATR: {to_hex(atr.raw)}", summary(atr), ""]
     for field in atr.fields:
         for depth, f in field.walk():
@@ -92,8 +96,10 @@ def atr_text(atr: Atr, matches: Sequence[AtrMatch] = (), source: str | None = No
             lines.append(f"{'  ' * depth}{f.name}: {f.value}{meaning}")
     if atr.findings:
         lines += ["", "Findings:"]
-        lines += [f"  {f.level.name.lower()}: {f.message} (bytes {f.start}-{max(f.start, f.end - 1)})"
+        lines += [f"  {f.level.name.lower()}: {f.message} ({span_text(f.start, f.end)})"
                   for f in atr.findings]
+    if not_looked_up is not None:
+        return "\n".join([*lines, "", f"Identification: {not_looked_up}"]) + "\n"
     lines += ["", "Identification" + (f" ({source}):" if source else ":")]
     if not matches:
         lines.append("  not in the list")

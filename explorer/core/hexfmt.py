@@ -22,6 +22,10 @@ def _unpaired(text: str, at: int) -> HexError:
     return HexError(f"odd number of hex digits: '{text[at]}' at column {at + 1} has no partner", at)
 
 
+def _bare_prefix(at: int) -> HexError:
+    return HexError(f"'0x' at column {at + 1} has no hex digits after it", at)
+
+
 def _scan(text: str) -> list[tuple[int, int, int]]:
     """(byte value, start, end) for every byte in `text`; the one reader behind
     parse_hex and byte_columns, so the two can never disagree."""
@@ -39,9 +43,13 @@ def _scan(text: str) -> list[tuple[int, int, int]]:
         if ch in _SEPARATORS:
             if nibble is not None:
                 raise _unpaired(text, nibble_at)
+            if prefix_end == i:
+                raise _bare_prefix(prefix_end - 2)
             i += 1
             continue
         if ch == "0" and nibble is None and i + 1 < n and text[i + 1] in "xX":
+            if prefix_end == i:
+                raise _bare_prefix(prefix_end - 2)
             prefix_at, prefix_end = i, i + 2
             i += 2
             continue
@@ -58,6 +66,8 @@ def _scan(text: str) -> list[tuple[int, int, int]]:
         i += 1
     if nibble is not None:
         raise _unpaired(text, nibble_at)
+    if prefix_end == n and n:
+        raise _bare_prefix(n - 2)
     return out
 
 

@@ -10,14 +10,13 @@ from explorer import __version__
 from explorer.core.reader_events import MonitorEvent, ServiceLost, ServiceRestored
 from explorer.pcsc.manager import ConnectionManager
 from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.placeholder import PlaceholderPanel
 from explorer.ui.reader_tree import ReaderTreePanel
 
 _SETTINGS_VERSION = 1
 _PLANNED = {
-    "atr": ("ATR", "The selected card's ATR, byte by byte: convention, protocols, clock and "
-                   "bit rate, historical bytes, checksum, and which card it is."),
     "trace": ("Trace", "Every exchange and reader event, timed and journaled as it happens, "
                        "searchable and exportable."),
 }
@@ -38,10 +37,13 @@ class MainWindow(QMainWindow):
         self.manager = manager or ConnectionManager(on_change=monitor.refresh)
         self.readers = ReaderTreePanel()
         self.console = ConsolePanel(self.manager, settings)
+        self.atr = AtrPanel(settings)
         self.readers.selection_changed.connect(self.console.set_target)
+        self.readers.selection_changed.connect(self.atr.set_target)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("console", "APDU console", self.console, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("atr", "ATR", self.atr, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.placeholders: dict[str, PlaceholderPanel] = {}
         for key, (title, text) in _PLANNED.items():
             self.placeholders[key] = PlaceholderPanel(text)
@@ -92,6 +94,7 @@ class MainWindow(QMainWindow):
     def on_event(self, event: MonitorEvent) -> None:
         self.readers.apply(event)
         self.console.on_monitor_event(event)
+        self.atr.on_monitor_event(event)
         if isinstance(event, ServiceLost):
             # Never up since start: nothing was lost, the service is just not there yet.
             lost = "lost" if self._service_seen else "not running"
