@@ -3,7 +3,7 @@
 Starts a private pcscd with two vpcd readers and puts the virtual card in one,
 then runs the main window in this process on an Xvfb display (xcb), drives it
 as a tester would (select the card, connect, send a few commands, type a bad
-one) and saves the whole window and the console panel.
+one) and saves the whole window, the console panel and the ATR panel.
 Usage: python docs/screenshot.py [OUTDIR]
 """
 
@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DISPLAY = ":97"
+# A T=1 card with T=15 global bytes and compact-TLV historical bytes: every part of the ATR panel has work.
+CARD_ATR = bytes.fromhex("3BDA18FF81B1FE751F030031C573C00140009000 0C")
 
 
 def demo_card(apdu: bytes) -> bytes:
@@ -52,12 +54,14 @@ async def drive(window: object, bridge: object, reader: str) -> None:
         console.send_button.click()
         await until(console.idle, what=command)
     console.input.set_command("00 A4 04 00 09 A0 00 00 00 04 10 10")
+    # The ATR panel: a byte inside the card capabilities clicked, its field explained.
+    window.atr.select_byte(16)
     await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
 
 
 def main() -> int:
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
-    xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+    xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"])
     os.environ.update(DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=tempfile.mkdtemp())
     import qasync
     from PySide6.QtCore import QSettings
@@ -75,7 +79,7 @@ def main() -> int:
     try:
         bed.start()
         reader = bed.reader_names[1]
-        link = VpcdLink(VirtualCard(handler=demo_card), bed.port_of(reader))
+        link = VpcdLink(VirtualCard(CARD_ATR, handler=demo_card), bed.port_of(reader))
         link.insert()
         wait_reader(reader, present=True)
         app = QApplication([])
@@ -84,16 +88,17 @@ def main() -> int:
         bridge = MonitorBridge()
         window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
                                               QSettings.Format.IniFormat))
-        window.resize(1240, 760)
+        window.resize(1360, 860)
         window.show()
         bridge.start()
         with loop:
             loop.run_until_complete(drive(window, bridge, reader))
             window.grab().save(str(outdir / "main-window.png"))
             window.docks["console"].grab().save(str(outdir / "console.png"))
+            window.docks["atr"].grab().save(str(outdir / "atr.png"))
         window.manager.close_all()
         bridge.stop()
-        print(f"saved {outdir / 'main-window.png'} and {outdir / 'console.png'}")
+        print(f"saved main-window.png, console.png and atr.png in {outdir}")
     finally:
         if link is not None:
             link.remove()

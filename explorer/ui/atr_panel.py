@@ -197,6 +197,7 @@ class AtrPanel(QWidget):
 
     def show_atr(self, raw: bytes, source: str) -> None:
         self.edit.setText(to_hex(raw))
+        self.edit.setCursorPosition(0)  # a long ATR is read from its start
         self.source_label.setText(source)
         self._decode(raw)
 
