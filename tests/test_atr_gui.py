@@ -68,7 +68,7 @@ def test_bad_input_is_explained_and_nothing_decoded(qtbot: QtBot, panel: AtrPane
     assert panel.error_label.isVisible()
     assert "'G' at column 5 is not a hex digit" in panel.error_label.text()
     assert panel.atr is None and panel.model.rowCount() == 0 and panel.bytes_view.cells == []
-    assert not panel.copy_text_button.isEnabled()
+    assert not panel.copy_text_action.isEnabled() and not panel.copy_json_action.isEnabled()
     type_text(qtbot, panel, "ATR: 3B 8")
     assert "column 9" in panel.error_label.text()  # counted in what the tester sees
     panel.edit.clear()
@@ -119,11 +119,11 @@ def test_hovering_a_byte_marks_its_field_and_back(qtbot: QtBot, panel: AtrPanel)
 
 def test_copy_text_and_json(qtbot: QtBot, panel: AtrPanel) -> None:
     type_text(qtbot, panel, to_hex(MIFARE_1K))
-    panel.copy_json_button.click()
+    panel.copy_json_action.trigger()
     data = json.loads(QGuiApplication.clipboard().text())
     assert data["hb_category"] == "80" and data["tck_ok"] is True
     assert data["db_matches"][0]["descriptions"]
-    panel.copy_text_button.click()
+    panel.copy_text_action.trigger()
     text = QGuiApplication.clipboard().text()
     assert text.startswith("ATR: 3B 8F") and "MIFARE Classic 1K" in text and "Identification" in text
 

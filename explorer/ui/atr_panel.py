@@ -18,14 +18,14 @@ import threading
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QAction, QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
+    QMenu,
     QSplitter,
     QTextBrowser,
     QToolButton,
@@ -114,20 +114,26 @@ class AtrPanel(QWidget):
         self.edit.setPlaceholderText("Type or paste an ATR, e.g. 3B 8F 80 01 80 4F 0C A0 00 00 03 06 …")
         self.edit.setClearButtonEnabled(True)
         self.edit.textEdited.connect(self._typed)
-        self.copy_text_button = QPushButton("Copy text")
-        self.copy_text_button.setToolTip("Copy the whole decode, findings and identification as plain text")
-        self.copy_text_button.clicked.connect(self.copy_text)
-        self.copy_json_button = QPushButton("Copy JSON")
-        self.copy_json_button.setToolTip("Copy the decode as JSON (the schema of card-explorer atr --json)")
-        self.copy_json_button.clicked.connect(self.copy_json)
+        # One split button, so the panel stays narrow enough to sit beside the console.
+        self.copy_text_action = QAction("Copy as text", self)
+        self.copy_text_action.setToolTip("Copy the whole decode, findings and identification as plain text")
+        self.copy_text_action.triggered.connect(self.copy_text)
+        self.copy_json_action = QAction("Copy as JSON", self)
+        self.copy_json_action.setToolTip("Copy the decode as JSON (the schema of card-explorer atr --json)")
+        self.copy_json_action.triggered.connect(self.copy_json)
+        self.copy_button = QToolButton()
+        self.copy_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.copy_button.setDefaultAction(self.copy_text_action)
+        menu = QMenu(self.copy_button)
+        menu.addActions([self.copy_text_action, self.copy_json_action])
+        self.copy_button.setMenu(menu)
         self.list_button = QToolButton()
-        self.list_button.setText("ATR list…")
-        self.list_button.setToolTip("Choose a smartcard_list.txt to identify cards with")
+        self.list_button.setText("List…")
+        self.list_button.setToolTip("Choose the smartcard_list.txt cards are identified with")
         self.list_button.clicked.connect(self._choose_database)
         top = QHBoxLayout()
         top.addWidget(self.edit, 1)
-        top.addWidget(self.copy_text_button)
-        top.addWidget(self.copy_json_button)
+        top.addWidget(self.copy_button)
         top.addWidget(self.list_button)
         self.error_label = QLabel()
         self.error_label.setStyleSheet(f"color: {LEVEL_COLOURS[Level.ERROR]}")
@@ -378,8 +384,8 @@ class AtrPanel(QWidget):
     # -- copy ----------------------------------------------------------------------------
 
     def _update_buttons(self) -> None:
-        for button in (self.copy_text_button, self.copy_json_button):
-            button.setEnabled(self._atr is not None)
+        for action in (self.copy_text_action, self.copy_json_action):
+            action.setEnabled(self._atr is not None)
 
     def report_text(self) -> str:
         if self._atr is None:
