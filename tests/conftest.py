@@ -92,6 +92,30 @@ def insert_card(bed: PcscBed) -> Iterator[CardFactory]:
             wait_reader(reader, present=False)
 
 
+@pytest.fixture
+def bridge(qtbot: Any) -> Iterator[Any]:
+    """A monitor bridge, not started; stopped (and checked stopped) at teardown."""
+    from explorer.pcsc.qt_monitor import MonitorBridge
+
+    b = MonitorBridge()
+    yield b
+    assert b.stop()
+
+
+@pytest.fixture
+def live_window(qtbot: Any, bridge: Any, settings: QSettings, readers: list[str]) -> Any:
+    """The main window, shown, its monitor started and every bed reader in its tree."""
+    from explorer.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, settings)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(bridge.reader_added, timeout=5000,
+                          check_params_cb=lambda e: e.reader == readers[-1]):
+        bridge.start()
+    return window
+
+
 # -- waiting on state, never sleeping -------------------------------------------
 
 

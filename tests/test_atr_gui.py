@@ -200,25 +200,13 @@ def test_panel_never_raises_on_random_text(shared_panel: AtrPanel, text: str) ->
 # -- in the window, with a card ------------------------------------------------------------
 
 
-@pytest.fixture
-def bridge(qtbot: QtBot) -> Iterator[MonitorBridge]:
-    b = MonitorBridge()
-    yield b
-    assert b.stop()
-
-
 @pytest.mark.pcsc
 def test_inserted_card_shows_its_decode(
-    qtbot: QtBot, bridge: MonitorBridge, settings: QSettings, readers: list[str],
+    qtbot: QtBot, bridge: MonitorBridge, live_window: MainWindow, readers: list[str],
     insert_card: CardFactory,
 ) -> None:
-    window = MainWindow(bridge, settings)
-    qtbot.addWidget(window)
-    window.show()
+    window = live_window
     panel = window.atr
-    with qtbot.waitSignal(bridge.reader_added, timeout=5000,
-                          check_params_cb=lambda e: e.reader == readers[-1]):
-        bridge.start()
     if panel._db_loading:
         qtbot.waitSignal(panel.database_ready, timeout=5000).wait()
     with qtbot.waitSignal(bridge.card_inserted, timeout=5000,

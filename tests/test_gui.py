@@ -3,8 +3,6 @@ and the reader model on its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import QModelIndex, QSettings, Qt
 from pytestqt.qtbot import QtBot
@@ -72,24 +70,12 @@ def test_model_ignores_events_for_unknown_readers(qapp: object) -> None:
 # -- the window on the real stack -------------------------------------------------------
 
 
-@pytest.fixture
-def bridge(qtbot: QtBot) -> Iterator[MonitorBridge]:
-    b = MonitorBridge()
-    yield b
-    assert b.stop()
-
-
 @pytest.mark.pcsc
 def test_tree_shows_card_and_drops_it(
-    qtbot: QtBot, bridge: MonitorBridge, settings: QSettings, readers: list[str],
+    qtbot: QtBot, bridge: MonitorBridge, live_window: MainWindow, readers: list[str],
     insert_card: CardFactory,
 ) -> None:
-    window = MainWindow(bridge, settings)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(bridge.reader_added, timeout=5000,
-                          check_params_cb=lambda e: e.reader == readers[-1]):
-        bridge.start()
+    window = live_window
     model = window.readers.model
     assert model.reader_names() == readers
     assert window.service_label.text() == "PC/SC service: running"
