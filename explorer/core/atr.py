@@ -17,6 +17,7 @@ from functools import reduce
 from explorer.core import atr_tables as tb
 from explorer.core.atr_fields import AtrField, Finding, Level
 from explorer.core.atr_historical import HistoricalBytes, decode_historical
+from explorer.core.hexfmt import to_hex
 
 MAX_ATR_LENGTH = 33
 
@@ -219,11 +220,8 @@ class _Decoder:
 
     def td(self, b: InterfaceByte) -> AtrField:
         y, t = b.value >> 4, b.value & 0x0F
-        follow = [f"T{k}{b.index + 1}" for bit, k in ((1, "A"), (2, "B"), (4, "C"), (8, "D")) if y & bit]
         children = (
-            AtrField(f"Y{b.index + 1}", f"{y:04b}",
-                     ", ".join(follow) + " follow" if follow else "no more interface bytes",
-                     b.offset, b.offset + 1),
+            AtrField(f"Y{b.index + 1}", f"{y:04b}", _announced(y, b.index + 1), b.offset, b.offset + 1),
             AtrField("T", str(t), tb.protocol_name(t), b.offset, b.offset + 1),
         )
         if t == 15 and b.index == 1:
@@ -329,6 +327,14 @@ def _read_interface_bytes(raw: bytes) -> tuple[list[InterfaceByte], int, bool]:
         y, protocol, index = td >> 4, td & 0x0F, index + 1
 
 
+def _announced(y: int, index: int) -> str:
+    """What a Yi nibble says follows: `TA2, TD2 follow`."""
+    follow = [f"T{kind}{index}" for bit, kind in ((1, "A"), (2, "B"), (4, "C"), (8, "D")) if y & bit]
+    if follow:
+        return ", ".join(follow) + " follow"
+    return "no interface bytes" if index == 1 else "no more interface bytes"
+
+
 def _protocols(tds: Iterable[int]) -> tuple[int, ...]:
     seen: list[int] = []
     for t in tds:
@@ -344,7 +350,7 @@ def decode_atr(data: bytes | bytearray) -> Atr:
     if n == 0:
         d.find(Level.ERROR, "empty ATR: not even TS", 0, 0)
     ts = raw[0] if n else None
-    convention = {0x3B: Convention.DIRECT, 0x3F: Convention.INVERSE}.get(ts or -1, Convention.INVALID)
+    convention = {0x3B: Convention.DIRECT, 0x3F: Convention.INVERSE}.get(ts or 0, Convention.INVALID)
     if ts is not None:
         d.fields.append(d.ts(ts))
     t0 = raw[1] if n > 1 else None
@@ -354,8 +360,7 @@ def decode_atr(data: bytes | bytearray) -> Atr:
     pos = min(n, 2)
     if t0 is not None and k is not None:
         y1 = t0 >> 4
-        follow = [f"T{kind}1" for bit, kind in ((1, "A"), (2, "B"), (4, "C"), (8, "D")) if y1 & bit]
-        announced = ", ".join(follow) + " follow" if follow else "no interface bytes"
+        announced = _announced(y1, 1)
         meaning = f"format byte: {announced}; {k} historical byte(s)"
         d.fields.append(AtrField("T0", f"{t0:02X}", meaning, 1, 2, (
             AtrField("Y1", f"{y1:04b}", announced, 1, 2),
@@ -380,7 +385,7 @@ def decode_atr(data: bytes | bytearray) -> Atr:
     elif len(hb) < hb_declared:
         truncated = True
         d.find(Level.ERROR, f"T0 announces {hb_declared} historical byte(s), only {len(hb)} present", n, n)
-    historical = decode_historical(hb, pos, hb_declared)
+    historical = decode_historical(hb, pos)
     d.findings.extend(historical.findings)
     if historical.field is not None:
         d.fields.append(historical.field)
@@ -411,7 +416,7 @@ def decode_atr(data: bytes | bytearray) -> Atr:
     if extra:
         why = ("only T=0 is announced, so there is no TCK: " if not tck_expected and len(extra) == 1 else "")
         d.find(Level.WARNING, f"{why}{len(extra)} byte(s) after the end of the ATR", end, n)
-        d.fields.append(AtrField("Extra bytes", " ".join(f"{b:02X}" for b in extra),
+        d.fields.append(AtrField("Extra bytes", to_hex(extra),
                                  f"{why}not part of the ATR", end, n, level=Level.WARNING))
     if n > MAX_ATR_LENGTH:
         d.find(Level.ERROR, f"{n} bytes: an ATR has at most {MAX_ATR_LENGTH}", MAX_ATR_LENGTH, n)

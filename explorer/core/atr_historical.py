@@ -175,9 +175,9 @@ def _storage_card(data: bytes, at: int) -> tuple[StorageCard, AtrField] | None:
     return card, field
 
 
-def decode_historical(data: bytes, at: int, declared: int) -> HistoricalBytes:
-    """Decode the `data` present (possibly fewer than the `declared` K bytes,
-    which the caller reports); `at` is the offset of the first one."""
+def decode_historical(data: bytes, at: int) -> HistoricalBytes:
+    """Decode the historical bytes present (fewer than K when the ATR is cut
+    short, which the caller reports); `at` is the offset of the first one."""
     findings: list[Finding] = []
     if not data:
         return HistoricalBytes(data, None, None, None, None, None, None, ())
