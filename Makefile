@@ -41,7 +41,7 @@ $(VENV)/.installed: pyproject.toml
 
 lint: venv
 	$(VENV)/bin/ruff check explorer tests bench
-	$(VENV)/bin/mypy explorer/core explorer/pcsc explorer/virtual
+	$(VENV)/bin/mypy explorer/core explorer/pcsc explorer/virtual explorer/trace
 	$(VENV)/bin/lint-imports
 
 clean:

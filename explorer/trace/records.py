@@ -1,0 +1,124 @@
+"""What the trace holds: one record per exchange and per event.
+
+A record is flat and frozen (it crosses from reader threads to the GUI and
+goes to disk as it is made); every field is plain data, so a journal line
+and an imported JSON Lines record rebuild the very same object.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from explorer.core.exchange import Exchange, LinkEvent
+from explorer.core.hexfmt import to_hex
+from explorer.core.reader_events import (
+    CardInserted,
+    CardRemoved,
+    MonitorEvent,
+    ReaderAdded,
+    ReaderRemoved,
+    ReaderStateChanged,
+    ServiceLost,
+    ServiceRestored,
+)
+from explorer.core.reader_state import ReaderFlag, flag_words
+
+
+class Kind(enum.Enum):
+    EXCHANGE = "exchange"
+    EVENT = "event"
+
+
+# What an event record's `origin` says, for events from the monitor.
+READER_ADDED = "reader added"
+READER_REMOVED = "reader removed"
+CARD_INSERTED = "card inserted"
+CARD_REMOVED = "card removed"
+READER_STATE = "reader state"
+SERVICE_LOST = "service lost"
+SERVICE_RESTORED = "service restored"
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRecord:
+    """One line of the trace.
+
+    For an exchange `origin` is an `Origin` value ("console", "get response"...)
+    and `parent` the sequence number of the command an automatic step
+    (GET RESPONSE, 6Cxx re-send) was sent for. For an event `origin` names
+    the event ("card inserted", "connected"...) and `detail` carries its data
+    (the ATR, the reason). `time` is epoch seconds with microseconds;
+    `duration` seconds.
+    """
+
+    seq: int
+    kind: Kind
+    time: float
+    reader: str
+    origin: str
+    duration: float = 0.0
+    protocol: str | None = None
+    share: str | None = None
+    command: bytes = b""
+    response: bytes = b""
+    error: str | None = None
+    detail: str = ""
+    parent: int | None = None
+
+    @property
+    def sw(self) -> int | None:
+        if self.kind is not Kind.EXCHANGE or self.error is not None or len(self.response) < 2:
+            return None
+        return self.response[-2] << 8 | self.response[-1]
+
+    @property
+    def data(self) -> bytes:
+        return self.response[:-2] if self.sw is not None else b""
+
+    @property
+    def automatic(self) -> bool:
+        return self.parent is not None
+
+
+def from_exchange(seq: int, e: Exchange, parent: int | None = None) -> TraceRecord:
+    return TraceRecord(
+        seq, Kind.EXCHANGE, e.started, e.reader, e.origin.value, e.duration,
+        e.protocol.value if e.protocol is not None else None,
+        e.share.value if e.share is not None else None,
+        e.command, e.response, e.error, "", parent,
+    )
+
+
+def from_link_event(seq: int, e: LinkEvent) -> TraceRecord:
+    return TraceRecord(
+        seq, Kind.EVENT, e.at, e.reader, e.kind.value, 0.0,
+        e.protocol.value if e.protocol is not None else None,
+        e.share.value if e.share is not None else None,
+        detail=e.detail,
+    )
+
+
+def _flags(flags: ReaderFlag) -> str:
+    return ", ".join(flag_words(flags))
+
+
+def from_monitor_event(seq: int, e: MonitorEvent) -> TraceRecord:
+    match e:
+        case ReaderAdded():
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_ADDED, detail=_flags(e.flags))
+        case ReaderRemoved():
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_REMOVED)
+        case CardInserted():
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, CARD_INSERTED,
+                               detail=to_hex(e.atr) if e.atr else "mute card (no ATR)")
+        case CardRemoved():
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, CARD_REMOVED)
+        case ReaderStateChanged():
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_STATE, detail=_flags(e.flags))
+        case ServiceLost():
+            return TraceRecord(seq, Kind.EVENT, e.at, "", SERVICE_LOST, detail=e.reason)
+        case ServiceRestored():
+            return TraceRecord(seq, Kind.EVENT, e.at, "", SERVICE_RESTORED,
+                               detail="service up at start" if e.initial else "service back")
+    raise TypeError(f"not a monitor event: {e!r}")

@@ -1,0 +1,83 @@
+"""The trace store: every record of a session, in sequence order, in memory
+for the view and in the journal on disk.
+
+Thread rules: `add_*` and `__call__` may be called from any thread (reader
+workers, the monitor bridge, the GUI); they take one lock, which also keeps
+the journal in sequence order. Readers (`__len__`, `__getitem__`, `since`)
+see a list that only grows, so the GUI can read without the lock: a record
+at an index never changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from explorer.core.exchange import Exchange, LinkEvent
+from explorer.core.reader_events import MonitorEvent
+from explorer.trace.journal import Journal
+from explorer.trace.records import TraceRecord, from_exchange, from_link_event, from_monitor_event
+
+
+class TraceStore:
+    def __init__(self, journal: Journal | None = None, records: Iterable[TraceRecord] = ()) -> None:
+        self._lock = threading.Lock()
+        self._records: list[TraceRecord] = list(records)
+        self._next = self._records[-1].seq + 1 if self._records else 1
+        self._journal = journal
+        # The command an automatic step (GET RESPONSE, re-send) belongs to, per reader.
+        self._cause: dict[str, int] = {}
+
+    @property
+    def journal(self) -> Journal | None:
+        return self._journal
+
+    def __call__(self, item: Exchange | LinkEvent) -> None:
+        """A connection's sink: every exchange and link event goes in."""
+        if isinstance(item, Exchange):
+            self.add_exchange(item)
+        else:
+            self.add_link_event(item)
+
+    def add_exchange(self, e: Exchange) -> TraceRecord:
+        with self._lock:
+            seq = self._next
+            if e.origin.automatic:
+                parent = self._cause.get(e.reader)
+            else:
+                parent = None
+                self._cause[e.reader] = seq
+            return self._append(from_exchange(seq, e, parent))
+
+    def add_link_event(self, e: LinkEvent) -> TraceRecord:
+        with self._lock:
+            return self._append(from_link_event(self._next, e))
+
+    def add_monitor_event(self, e: MonitorEvent) -> TraceRecord:
+        with self._lock:
+            return self._append(from_monitor_event(self._next, e))
+
+    def _append(self, record: TraceRecord) -> TraceRecord:
+        self._next = record.seq + 1
+        self._records.append(record)
+        if self._journal is not None:
+            self._journal.append(record)
+        return record
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __getitem__(self, index: int) -> TraceRecord:
+        return self._records[index]
+
+    def since(self, start: int) -> list[TraceRecord]:
+        """Records from index `start` on: what a view has not seen yet."""
+        return self._records[start:]
+
+    def records(self) -> list[TraceRecord]:
+        return self._records[:]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
