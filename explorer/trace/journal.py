@@ -59,9 +59,10 @@ class Journal:
         if self._fd is None:
             return
         data = line.encode()
-        while data:
-            written = os.write(self._fd, data)
+        written = os.write(self._fd, data)
+        while written < len(data):  # a regular file takes it all unless the disk is full
             data = data[written:]
+            written = os.write(self._fd, data)
 
     def append(self, record: TraceRecord) -> None:
         self.write(jsonl.encode(record))

@@ -46,7 +46,7 @@ def encode(r: TraceRecord) -> str:
     """The record as one line of JSON, newline included."""
     error = "null" if r.error is None else _dumps(r.error, ensure_ascii=False)
     parent = "null" if r.parent is None else str(r.parent)
-    return (f'{{"seq":{r.seq},"kind":"{r.kind.value}","time":{r.time!r},"reader":{_quoted(r.reader)},'
+    return (f'{{"seq":{r.seq},"kind":"{r.kind._value_}","time":{r.time!r},"reader":{_quoted(r.reader)},'
             f'"origin":{_quoted(r.origin)},"duration":{r.duration!r},"protocol":{_quoted(r.protocol)},'
             f'"share":{_quoted(r.share)},"command":"{r.command.hex(" ").upper()}",'
             f'"response":"{r.response.hex(" ").upper()}","error":{error},"detail":{_quoted(r.detail)},'

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from explorer.core.exchange import Exchange, LinkEvent
+from explorer.core.exchange import Exchange, LinkEvent, Origin
 from explorer.core.reader_events import MonitorEvent
 from explorer.trace.journal import Journal
 from explorer.trace.records import TraceRecord, from_exchange, from_link_event, from_monitor_event
@@ -42,7 +42,7 @@ class TraceStore:
     def add_exchange(self, e: Exchange) -> TraceRecord:
         with self._lock:
             seq = self._next
-            if e.origin.automatic:
+            if e.origin is Origin.GET_RESPONSE or e.origin is Origin.RESEND:  # no Enum.__hash__: hot path
                 parent = self._cause.get(e.reader)
             else:
                 parent = None

@@ -1,0 +1,91 @@
+"""Which command bytes are secrets, so an export can hide them.
+
+A trace handed to a colleague or attached to a bug report must not carry the
+tester's PIN, PUK or a card's keys. The commands that carry them are few and
+known by their INS: ISO/IEC 7816-4 VERIFY, CHANGE REFERENCE DATA, ENABLE and
+DISABLE VERIFICATION REQUIREMENT, RESET RETRY COUNTER (and their GSM CHV and
+EMV PIN CHANGE/UNBLOCK namesakes, which use the same INS under a proprietary
+CLA), GlobalPlatform PUT KEY, and the PC/SC reader's LOAD KEYS (a MIFARE key
+in clear). Only their data field is hidden, byte for byte, so the header and
+the length of the secret stay readable: "VERIFY, 8 bytes, 63 C2" is what a
+colleague needs to help.
+
+Revealing is the user's choice, made per export; the export states in its
+header which it did. Everything here is pure and total: a trace holds
+whatever bytes were sent, junk included, and exporting it must never fail.
+"""
+
+from __future__ import annotations
+
+from explorer.core.apdu import ApduError, parse_apdu
+from explorer.core.hexfmt import to_hex
+
+MASK = "••"
+
+# Under any CLA: the GSM (A0) and EMV (8x) commands with these INS carry PINs
+# too, and hiding a proprietary command's data by mistake costs nothing.
+_PIN_INS = frozenset({
+    0x20, 0x21,  # VERIFY (21: data in BER-TLV)
+    0x24,  # CHANGE REFERENCE DATA, CHANGE CHV, EMV PIN CHANGE/UNBLOCK
+    0x26,  # DISABLE VERIFICATION REQUIREMENT / DISABLE CHV
+    0x28,  # ENABLE VERIFICATION REQUIREMENT / ENABLE CHV
+    0x2C,  # RESET RETRY COUNTER / UNBLOCK CHV
+})
+_PUT_KEY = 0xD8  # GlobalPlatform, proprietary CLA only: interindustry D8 is not a key
+_LOAD_KEYS = 0x82  # PC/SC part 3, CLA FF only: interindustry 82 is EXTERNAL AUTHENTICATE
+
+
+def is_secret_command(command: bytes) -> bool:
+    """Whether `command` is one whose data field is a secret (by CLA and INS alone)."""
+    if len(command) < 2:
+        return False
+    cla, ins = command[0], command[1]
+    if cla == 0xFF:
+        return ins == _LOAD_KEYS
+    return ins in _PIN_INS or (ins == _PUT_KEY and bool(cla & 0x80))
+
+
+def secret_span(command: bytes) -> tuple[int, int] | None:
+    """The (start, end) byte span of `command` to hide, end exclusive, or None.
+
+    The span is the data field as the APDU parser reads it (short or extended
+    Lc). A secret command that does not parse hides everything after its 5th
+    byte: where its data starts cannot be known, so the safe side is taken.
+    """
+    command = bytes(command)
+    if not is_secret_command(command):
+        return None
+    try:
+        apdu = parse_apdu(command)
+    except (ApduError, ValueError):
+        return (5, len(command)) if len(command) > 5 else None
+    if not apdu.data:
+        return None  # VERIFY without data asks for the retry counter: nothing to hide
+    start = 7 if apdu.case.extended else 5
+    return start, start + len(apdu.data)
+
+
+def mask(data: bytes) -> str:
+    """What to show instead of `data`: one mask per byte, so the length stays visible."""
+    return " ".join(MASK for _ in data)
+
+
+def masked_hex(command: bytes) -> str:
+    """The command as hex (upper case, single spaces) with its secret bytes shown as "••"."""
+    span = secret_span(command)
+    if span is None:
+        return to_hex(command)
+    start, end = span
+    return " ".join(part for part in (to_hex(command[:start]), mask(command[start:end]),
+                                      to_hex(command[end:])) if part)
+
+
+def zeroed(command: bytes) -> bytes:
+    """The command with its secret bytes set to 00: for formats that must stay
+    bytes (JSON Lines imports back), where "••" would not parse."""
+    command = bytes(command)
+    span = secret_span(command)
+    if span is None:
+        return command
+    start, end = span
+    return command[:start] + bytes(end - start) + command[end:]
