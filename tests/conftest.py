@@ -7,6 +7,7 @@ import contextlib
 import os
 import queue
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,8 @@ from explorer.virtual.vpcd import VpcdLink
 from tests.testbed import BedError, PcscBed
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Session journals of the windows tests open go to a scratch data directory, not the user's.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="card-explorer-tests-")
 
 
 # -- the test bed -------------------------------------------------------------

@@ -4,37 +4,38 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from explorer import __version__
 from explorer.core.reader_events import MonitorEvent, ServiceLost, ServiceRestored
 from explorer.pcsc.manager import ConnectionManager
 from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.trace.journal import Journal, JournalContents, trace_dir
+from explorer.trace.store import TraceStore
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
-from explorer.ui.placeholder import PlaceholderPanel
 from explorer.ui.reader_tree import ReaderTreePanel
+from explorer.ui.trace_panel import TracePanel
+from explorer.ui.trace_window import TraceReader, TraceWindow
 
 _SETTINGS_VERSION = 1
-_PLANNED = {
-    "trace": ("Trace", "Every exchange and reader event, timed and journaled as it happens, "
-                       "searchable and exportable."),
-}
 
 
 class MainWindow(QMainWindow):
     """Thin: panels in docks, fed by the monitor bridge. GUI thread only."""
 
     def __init__(self, monitor: MonitorBridge, settings: QSettings,
-                 manager: ConnectionManager | None = None) -> None:
+                 manager: ConnectionManager | None = None, store: TraceStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Card Explorer")
         self.setObjectName("MainWindow")
         self.setDockNestingEnabled(True)
         self._settings = settings
         self._service_seen = False
+        self._journal_problem = ""
+        self.store = store if store is not None else self._new_store()
         # The monitor re-reads reader flags after our own connects: pcscd does not wake it for those.
-        self.manager = manager or ConnectionManager(on_change=monitor.refresh)
+        self.manager = manager or ConnectionManager(sink=self.store, on_change=monitor.refresh)
         self.readers = ReaderTreePanel()
         self.console = ConsolePanel(self.manager, settings)
         self.atr = AtrPanel(settings)
@@ -44,10 +45,9 @@ class MainWindow(QMainWindow):
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("console", "APDU console", self.console, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("atr", "ATR", self.atr, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.placeholders: dict[str, PlaceholderPanel] = {}
-        for key, (title, text) in _PLANNED.items():
-            self.placeholders[key] = PlaceholderPanel(text)
-            self._add_dock(key, title, self.placeholders[key], Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.trace = TracePanel(self.store, settings)
+        self._add_dock("trace", "Trace", self.trace, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.trace_windows: list[QMainWindow] = []
         # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
         d = self.docks
         self.splitDockWidget(d["readers"], d["console"], Qt.Orientation.Horizontal)
@@ -61,7 +61,11 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel("")
         self.statusBar().addWidget(self.service_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
+        self._trace_reader = TraceReader(self)
+        self._trace_reader.done.connect(self._trace_read)
         self._build_menus()
+        if self._journal_problem:
+            self.service_label.setText(self._journal_problem)
         monitor.monitor_event.connect(self.on_event)
         self._restore_layout()
 
@@ -74,6 +78,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        open_trace = QAction("&Open trace…", self)
+        open_trace.setShortcut(QKeySequence.StandardKey.Open)
+        open_trace.triggered.connect(self._choose_trace)
+        file_menu.addAction(open_trace)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -92,6 +101,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def on_event(self, event: MonitorEvent) -> None:
+        self.store.add_monitor_event(event)
         self.readers.apply(event)
         self.console.on_monitor_event(event)
         self.atr.on_monitor_event(event)
@@ -135,4 +145,39 @@ class MainWindow(QMainWindow):
         self.save_layout()
         # A worker stuck on a silent card must not hold the window open: it is a daemon.
         self.manager.close_all(timeout=1.0)
+        self.trace.stop()
+        self.store.close()
+        for window in self.trace_windows:
+            window.close()
         super().closeEvent(event)
+
+    # -- the trace ---------------------------------------------------------------
+
+    def _new_store(self) -> TraceStore:
+        try:
+            return TraceStore(Journal.new_session(generator=f"card-explorer {__version__}"))
+        except OSError as e:
+            # Still trace in memory; the status bar says the journal is missing.
+            self._journal_problem = f"no journal: {e.strerror or e}"
+            return TraceStore()
+
+    def _choose_trace(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a trace", str(trace_dir()),
+                                              "Traces (*.jsonl);;All files (*)")
+        if path:
+            self.open_trace(path)
+
+    def open_trace(self, path: str) -> None:
+        """Read a journal or JSON Lines export on a thread, then browse it in its own window."""
+        self.statusBar().showMessage(f"Reading {path}…")
+        self._trace_reader.start(path)
+
+    def _trace_read(self, path: str, contents: object, error: str) -> None:
+        if not isinstance(contents, JournalContents):
+            self.statusBar().showMessage(f"Cannot open {path}: {error}")
+            QMessageBox.warning(self, "Open trace", f"Cannot open {path}:\n{error}")
+            return
+        window = TraceWindow(contents, self._settings)
+        self.trace_windows.append(window)
+        window.show()
+        self.statusBar().showMessage(f"Opened {path}: {len(contents.records)} records", 5000)
