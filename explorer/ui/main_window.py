@@ -175,7 +175,11 @@ class MainWindow(QMainWindow):
     def _trace_read(self, path: str, contents: object, error: str) -> None:
         if not isinstance(contents, JournalContents):
             self.statusBar().showMessage(f"Cannot open {path}: {error}")
-            QMessageBox.warning(self, "Open trace", f"Cannot open {path}:\n{error}")
+            # open(), not exec(): a message must not stop the window's event loop.
+            box = QMessageBox(QMessageBox.Icon.Warning, "Open trace", f"Cannot open {path}:\n{error}",
+                              QMessageBox.StandardButton.Ok, self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
             return
         window = TraceWindow(contents, self._settings)
         self.trace_windows.append(window)

@@ -1,0 +1,239 @@
+"""The trace panel: a million records with only the visible rows asked for,
+grouping and folding, filters, detail with TLV, masking, copy, export, opening
+a past journal, and the window's trace filling from a real card."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind, Origin
+from explorer.core.link_modes import Protocol, ShareMode
+from explorer.core.reader_events import CardInserted
+from explorer.core.tlv_tags import TAG_NAMES
+from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.trace.export import ExportFormat
+from explorer.trace.journal import Journal, read_journal
+from explorer.trace.records import Kind, TraceRecord
+from explorer.trace.store import TraceStore
+from explorer.ui.main_window import MainWindow
+from explorer.ui.trace_model import TraceTableModel
+from explorer.ui.trace_panel import TracePanel
+from tests.conftest import CardFactory, until
+
+A, B = "Virtual PCD 00 00", "Virtual PCD 00 01"
+FCI = bytes.fromhex("6F1A8407A0000000041010A50F500A4D617374657243617264870101")
+
+
+def ex(reader: str, command: str, response: bytes | str, origin: Origin = Origin.CONSOLE,
+       at: float = 1_700_000_000.0) -> Exchange:
+    resp = bytes.fromhex(response) if isinstance(response, str) else response
+    return Exchange(reader, bytes.fromhex(command), resp, at, 0.0003, origin, Protocol.T0, ShareMode.SHARED)
+
+
+def filled_store() -> TraceStore:
+    store = TraceStore()
+    store.add_monitor_event(CardInserted(A, bytes.fromhex("3B021450"), 1_700_000_000.0))
+    store.add_link_event(LinkEvent(A, LinkEventKind.CONNECTED, 1_700_000_000.1, Protocol.T0,
+                                   ShareMode.SHARED))
+    store.add_exchange(ex(A, "00A4040007A0000000041010", "611C", at=1_700_000_001.0))
+    store.add_exchange(ex(A, "00C000001C", FCI + b"\x90\x00", Origin.GET_RESPONSE, at=1_700_000_001.001))
+    store.add_exchange(ex(B, "00B0000010", "6A82", Origin.SCRIPT, at=1_700_000_002.0))
+    store.add_exchange(ex(A, "0020008108 313233340000FFFF".replace(" ", ""), "63C2", at=1_700_000_003.0))
+    return store
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, settings: QSettings) -> TracePanel:
+    p = TracePanel(filled_store(), settings, live=False)
+    qtbot.addWidget(p)
+    p.resize(1000, 600)
+    p.show()
+    return p
+
+
+def column(p: TracePanel, col: int) -> list[str]:
+    m = p.model
+    return [m.index(r, col).data() for r in range(m.rowCount())]
+
+
+def test_rows_group_and_fold_automatic_steps(panel: TracePanel) -> None:
+    assert column(panel, 0) == ["1", "2", "3", "↳ 4", "5", "6"]
+    assert column(panel, 5)[2:4] == ["SELECT", "  GET RESPONSE"]
+    assert column(panel, 7)[2:] == ["61 1C", "90 00", "6A 82", "63 C2"]
+    panel.fold_box.setChecked(True)
+    assert column(panel, 0) == ["1", "2", "3", "5", "6"]
+    assert column(panel, 5)[2] == "SELECT  (+1 step)"
+
+
+def test_filters_by_reader_origin_class_and_hex(panel: TracePanel) -> None:
+    panel.reader_box.setCurrentText(B)
+    assert column(panel, 0) == ["5"]
+    panel.reader_box.setCurrentIndex(0)
+    panel.origin_box.setCurrentText("get response")
+    assert column(panel, 0) == ["↳ 4"]
+    panel.origin_box.setCurrentIndex(0)
+    panel.class_box.setCurrentText("Failures")
+    assert column(panel, 0) == ["5"]
+    panel.class_box.setCurrentText("Events")
+    assert column(panel, 0) == ["1", "2"]
+    panel.class_box.setCurrentIndex(0)
+    panel.search.setText("a0 00 00 00 04")  # in the SELECT's command and the FCI
+    assert column(panel, 0) == ["3", "↳ 4"]
+    panel.search.setText("connected")
+    assert column(panel, 0) == ["2"]
+    assert "1 shown of 6 records" in panel.status.text()
+
+
+def test_secrets_masked_until_revealed(panel: TracePanel) -> None:
+    verify = column(panel, 6)[5]
+    assert "31 32 33 34" not in verify and "••" in verify
+    panel.select_seq(6)
+    assert "31 32 33 34" not in panel.detail.text.toPlainText()
+    panel.reveal_action.setChecked(True)
+    assert "31 32 33 34" in column(panel, 6)[5]
+    assert "31 32 33 34" in panel.detail.text.toPlainText()
+
+
+def test_detail_shows_the_fci_as_a_tlv_tree(panel: TracePanel) -> None:
+    assert panel.select_seq(4)
+    text = panel.detail.text.toPlainText()
+    assert "GET RESPONSE" in text and "SW 90 00" in text and "6F 1A 84 07" in text
+    tree = panel.detail.tlv
+    assert not tree.isHidden()
+    top = tree.topLevelItem(0)
+    assert (top.text(0), top.text(1)) == ("6F", TAG_NAMES[0x6F])
+    names = [top.child(i).text(0) for i in range(top.childCount())]
+    assert names == ["84", "A5"]
+    label = top.child(1).child(0)
+    assert (label.text(0), label.text(3)) == ("50", "4D 61 73 74 65 72 43 61 72 64")
+    assert panel.select_seq(5)
+    assert tree.isHidden()  # 6A 82 has no data
+
+
+def test_copy_clear_and_new_records(panel: TracePanel) -> None:
+    panel.select_seq(5)
+    panel.copy_rows()
+    copied = QGuiApplication.clipboard().text().splitlines()
+    assert len(copied) == 2 and "6A 82" in copied[1] and B in copied[1]
+    store = panel.model.store
+    panel.clear_button.click()
+    assert panel.model.rowCount() == 0 and len(store) == 6
+    store.add_exchange(ex(B, "00B0000010", "9000", Origin.SCRIPT))
+    panel.poll()
+    assert column(panel, 0) == ["7"]
+
+
+def test_export_of_the_view_is_private(qtbot: QtBot, panel: TracePanel, tmp_path: Path) -> None:
+    target = tmp_path / "view.jsonl"
+    panel.reader_box.setCurrentText(A)
+    with qtbot.waitSignal(panel.exported, timeout=5000) as sig:
+        panel.export_view(str(target), ExportFormat.JSONL)
+    assert sig.args == [str(target), ""]
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert [r.reader for r in read_journal(target).records] == [A] * 5
+    assert "Exported to" in panel.status.text()
+    with qtbot.waitSignal(panel.exported, timeout=5000) as sig:
+        panel.export_view(str(tmp_path / "missing" / "x.html"), ExportFormat.HTML)
+    assert sig.args[1] and "Export failed" in panel.status.text()
+
+
+class CountingModel(TraceTableModel):
+    rows_asked: set[int]
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        self.rows_asked.add(index.row())
+        return super().data(index, role)
+
+
+def test_a_million_records_only_the_rows_on_screen_are_asked(qtbot: QtBot, settings: QSettings) -> None:
+    base = ex(A, "00B0000010", bytes(16) + b"\x90\x00", Origin.SCRIPT)
+    records = [TraceRecord(i, Kind.EXCHANGE, base.started + i * 1e-4, A, "script", 1e-4, "T=0", "shared",
+                           base.command, base.response) for i in range(1, 1_000_001)]
+    store = TraceStore(records=records)
+    panel = TracePanel(TraceStore(), settings, live=False)
+    qtbot.addWidget(panel)
+    model = CountingModel(store)
+    model.rows_asked = set()
+    panel.view.setModel(model)
+    panel.resize(1000, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.waitUntil(lambda: bool(model.rows_asked), timeout=5000)
+    visible = panel.view.viewport().height() // panel.view.rowHeight(0) + 2
+    assert model.rowCount() == 1_000_000
+    assert max(model.rows_asked) <= visible and len(model.rows_asked) <= visible
+    model.rows_asked.clear()
+    panel.view.scrollToBottom()
+    qtbot.waitUntil(lambda: bool(model.rows_asked), timeout=5000)
+    assert min(model.rows_asked) >= 1_000_000 - visible - 1 and len(model.rows_asked) <= visible
+
+
+def test_open_a_past_journal(qtbot: QtBot, settings: QSettings, tmp_path: Path) -> None:
+    journal = Journal.new_session(tmp_path)
+    source = TraceStore(journal)
+    for e in (ex(A, "00A4040007A0000000041010", "611C"), ex(A, "00C000001C", "9000", Origin.GET_RESPONSE)):
+        source.add_exchange(e)
+    source.close()
+    with journal.path.open("a") as f:
+        f.write('{"seq": 3, "kind": "exch')  # killed while writing
+    window = MainWindow(MonitorBridge(), settings, store=TraceStore())
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window._trace_reader.done, timeout=5000):
+        window.open_trace(str(journal.path))
+    [opened] = window.trace_windows
+    qtbot.addWidget(opened)
+    assert opened.panel.model.rowCount() == 2
+    assert "cut short" in opened.statusBar().currentMessage()
+    with qtbot.waitSignal(window._trace_reader.done, timeout=5000):
+        window.open_trace(str(tmp_path / "nope.jsonl"))
+    assert len(window.trace_windows) == 1 and "Cannot open" in window.statusBar().currentMessage()
+
+
+def t0_card(apdu: bytes) -> bytes:
+    if apdu[1] == 0xA4:
+        return bytes([0x61, len(FCI)])
+    if apdu[1] == 0xC0:
+        return FCI[: apdu[4]] + b"\x90\x00"
+    return b"\x6a\x82"
+
+
+@pytest.mark.pcsc
+def test_window_trace_fills_from_the_console(qtbot: QtBot, live_window: MainWindow, aloop: qasync.QEventLoop,
+                                             readers: list[str], insert_card: CardFactory) -> None:
+    window = live_window
+    insert_card(readers[0], handler=t0_card)
+    console = window.console
+
+    async def scenario() -> None:
+        model = window.readers.model
+        while model.rowCount(model.reader_index(readers[0])) == 0:
+            await until(window.readers.model.rowsInserted, what="card in the tree")
+        window.readers.view.setCurrentIndex(model.index(0, 0, model.reader_index(readers[0])))
+        console.connect_button.click()
+        await until(console.idle, what="connect")
+        console.input.set_command("00 A4 04 00 07 A0 00 00 00 04 10 10")
+        console.send_button.click()
+        await until(console.idle, what="send")
+
+    aloop.run_until_complete(scenario())
+    window.trace.poll()
+    rows = window.trace.model.records()
+    origins = [r.origin for r in rows]
+    assert "card inserted" in origins and "connected" in origins
+    select = next(r for r in rows if r.origin == "console")
+    step = next(r for r in rows if r.origin == "get response")
+    assert step.parent == select.seq and step.response == FCI + b"\x90\x00"
+    journal = window.store.journal
+    assert journal is not None
+    on_disk = read_journal(journal.path).records
+    assert [r.seq for r in on_disk] == [r.seq for r in window.store.records()]
+    window.close()
