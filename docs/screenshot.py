@@ -3,7 +3,7 @@
 Starts a private pcscd with two vpcd readers and puts the virtual card in one,
 then runs the main window in this process on an Xvfb display (xcb), drives it
 as a tester would (select the card, connect, send a few commands, type a bad
-one) and saves the whole window, the console panel and the ATR panel.
+one) and saves the whole window, the console panel, the ATR panel and the trace.
 Usage: python docs/screenshot.py [OUTDIR]
 """
 
@@ -59,6 +59,25 @@ async def drive(window: object, bridge: object, reader: str) -> None:
     await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
 
 
+async def show_trace(window: object) -> None:
+    """The trace, tall enough to read: the SELECT's GET RESPONSE selected, its FCI as a TLV tree."""
+    from PySide6.QtCore import Qt
+
+    from explorer.ui.main_window import MainWindow
+
+    assert isinstance(window, MainWindow)
+    d = window.docks
+    d["readers"].hide()
+    d["atr"].hide()
+    d["console"].hide()
+    window.resizeDocks([d["trace"]], [1300], Qt.Orientation.Horizontal)
+    trace = window.trace
+    trace.poll()
+    step = next(r for r in trace.model.records() if r.origin == "get response")
+    trace.select_seq(step.seq)
+    await asyncio.sleep(0.5)
+
+
 def main() -> int:
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
     xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"])
@@ -96,9 +115,11 @@ def main() -> int:
             window.grab().save(str(outdir / "main-window.png"))
             window.docks["console"].grab().save(str(outdir / "console.png"))
             window.docks["atr"].grab().save(str(outdir / "atr.png"))
+            loop.run_until_complete(show_trace(window))
+            window.docks["trace"].grab().save(str(outdir / "trace.png"))
         window.manager.close_all()
         bridge.stop()
-        print(f"saved main-window.png, console.png and atr.png in {outdir}")
+        print(f"saved main-window.png, console.png, atr.png and trace.png in {outdir}")
     finally:
         if link is not None:
             link.remove()

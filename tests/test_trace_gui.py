@@ -113,7 +113,7 @@ def test_detail_shows_the_fci_as_a_tlv_tree(panel: TracePanel) -> None:
     names = [top.child(i).text(0) for i in range(top.childCount())]
     assert names == ["84", "A5"]
     label = top.child(1).child(0)
-    assert (label.text(0), label.text(3)) == ("50", "4D 61 73 74 65 72 43 61 72 64")
+    assert (label.text(0), label.text(3)) == ("50", '4D 61 73 74 65 72 43 61 72 64  "MasterCard"')
     assert panel.select_seq(5)
     assert tree.isHidden()  # 6A 82 has no data
 

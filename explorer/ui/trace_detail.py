@@ -96,6 +96,9 @@ class TraceDetail(QWidget):
         while stack:
             node, parent = stack.pop()
             value = "" if node.constructed else to_hex(node.value)
+            if not node.constructed and len(node.value) >= 3 and all(0x20 <= b < 0x7F for b in node.value):
+                value += f'  "{node.value.decode("ascii")}"'
+
             item = QTreeWidgetItem([node.tag_hex, node.name, str(node.length), value])
             item.setToolTip(3, value)
             if parent is None:

@@ -47,7 +47,7 @@ _ALL = "All"
 _CLASSES = (("All results", None), ("Failures", frozenset({SwClass.ERROR})),
             ("Warnings and failures", frozenset({SwClass.WARNING, SwClass.ERROR})),
             ("Successes", frozenset({SwClass.SUCCESS})), ("Events", frozenset({SwClass.EVENT})))
-_WIDTHS = (70, 110, 70, 150, 90, 130, 260, 50, 260, 60)
+_WIDTHS = (70, 128, 70, 150, 110, 130, 260, 50, 280, 60)
 
 
 class _Exporter(QObject):
