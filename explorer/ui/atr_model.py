@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 
 from explorer.core.atr_fields import AtrField, Level, span_text
+from explorer.ui.column_headers import ColumnHeaders
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Field", "Value", "Meaning")
@@ -33,7 +34,9 @@ class _Node:
     children: tuple[int, ...]
 
 
-class AtrFieldModel(QAbstractItemModel):
+class AtrFieldModel(ColumnHeaders, QAbstractItemModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._nodes: list[_Node] = []
@@ -102,12 +105,6 @@ class AtrFieldModel(QAbstractItemModel):
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -27,6 +27,7 @@ from explorer.core.reader_events import (
     ServiceRestored,
 )
 from explorer.core.reader_state import ReaderFlag, flag_words
+from explorer.ui.column_headers import ColumnHeaders
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Reader / card", "ATR / state", "Since")
@@ -53,7 +54,9 @@ def _clock(t: float) -> str:
     return datetime.fromtimestamp(t).strftime("%H:%M:%S")
 
 
-class ReaderTreeModel(QAbstractItemModel):
+class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._readers: list[_Reader] = []
@@ -180,12 +183,6 @@ class ReaderTreeModel(QAbstractItemModel):
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

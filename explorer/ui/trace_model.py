@@ -25,6 +25,7 @@ from explorer.trace.export import clock, command_hex, command_label, explanation
 from explorer.trace.filter import SwClass, TraceFilter, sw_class
 from explorer.trace.records import Kind, TraceRecord
 from explorer.trace.store import TraceStore
+from explorer.ui.column_headers import ColumnHeaders
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("#", "Time", "Δ ms", "Reader", "Origin", "Command", "Command APDU", "SW", "Meaning", "ms")
@@ -35,7 +36,9 @@ FAILURE_BACKGROUND = "#fde7ea"
 _HEX_COLUMNS = (6, 7)
 
 
-class TraceTableModel(QAbstractTableModel):
+class TraceTableModel(ColumnHeaders, QAbstractTableModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, store: TraceStore, parent: Any = None) -> None:
         super().__init__(parent)
         self._store = store
@@ -139,12 +142,6 @@ class TraceTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
