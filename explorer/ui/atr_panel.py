@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QSplitter,
     QTextBrowser,
     QToolButton,
     QTreeView,
@@ -43,6 +42,7 @@ from explorer.core.reader_events import CardInserted, CardRemoved, MonitorEvent
 from explorer.ui.atr_bytes_view import AtrBytesView, ByteCell
 from explorer.ui.atr_model import LEVEL_COLOURS, PATH_ROLE, SPAN_ROLE, AtrFieldModel
 from explorer.ui.console_transcript import MUTED
+from explorer.ui.splitters import stacked
 
 DATABASE_KEY = "atr/database_path"
 _LABEL_PREFIX = re.compile(r"^\s*(ATR\s*[:=]?\s*)", re.IGNORECASE)
@@ -168,11 +168,7 @@ class AtrPanel(QWidget):
         self.info = QTextBrowser()
         self.info.setOpenLinks(False)
         self.info.anchorClicked.connect(self._link_clicked)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.tree)
-        splitter.addWidget(self.info)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter = stacked(self.tree, self.info, 3, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.source_label)

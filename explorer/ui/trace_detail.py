@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase
-from PySide6.QtWidgets import QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import secret_span
@@ -17,6 +16,7 @@ from explorer.trace.export import clock, command_label, explanation
 from explorer.trace.filter import SwClass
 from explorer.trace.records import Kind, TraceRecord
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, hex_ascii_lines
+from explorer.ui.splitters import stacked
 from explorer.ui.trace_model import COLOURS
 
 _ERROR = COLOURS[SwClass.ERROR]
@@ -38,11 +38,7 @@ class TraceDetail(QWidget):
         self.tlv.setAlternatingRowColors(True)
         for pane in (self.text, self.tlv):
             pane.setMinimumHeight(30)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.text)
-        split.addWidget(self.tlv)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split = stacked(self.text, self.tlv, 3, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)

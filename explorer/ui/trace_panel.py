@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QPushButton,
-    QSplitter,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -39,6 +38,7 @@ from explorer.trace.filter import SwClass, TraceFilter
 from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
 from explorer.ui.console_transcript import MUTED
+from explorer.ui.splitters import stacked
 from explorer.ui.trace_detail import TraceDetail
 from explorer.ui.trace_model import RECORD_ROLE, TraceTableModel, rows_text
 
@@ -168,11 +168,7 @@ class TracePanel(QWidget):
         self.detail.reveal_secrets = self.reveal_secrets
         self.status = QLabel()
         self.status.setStyleSheet(f"color: {MUTED}")
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.view)
-        split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split = stacked(self.view, self.detail, 3, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
