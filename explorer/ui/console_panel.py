@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QSplitter,
     QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -43,6 +42,7 @@ from explorer.pcsc.manager import ConnectionManager
 from explorer.ui.apdu_editor import ApduEditor
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
+from explorer.ui.splitters import stacked
 
 log = logging.getLogger(__name__)
 _PROTOCOLS = (Protocol.ANY, Protocol.T0, Protocol.T1, Protocol.RAW)
@@ -160,10 +160,7 @@ class ConsolePanel(QWidget):
         header.setStretchLastSection(True)
         self.structure.setColumnWidth(1, 220)
         self.transcript = Transcript()
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.structure)
-        split.addWidget(self.transcript)
-        split.setStretchFactor(1, 3)
+        split = stacked(self.structure, self.transcript, 0, 3)
         split.setSizes([130, 400])
 
         layout = QVBoxLayout(self)
