@@ -72,12 +72,21 @@ class VirtualCard:
 
     def power_on(self) -> None:
         self.powered = True
+        self._reset_handler()
 
     def power_off(self) -> None:
         self.powered = False
 
     def reset(self) -> None:
         self.powered = True
+        self._reset_handler()
+
+    def _reset_handler(self) -> None:
+        # A stateful behaviour (a file-system card) forgets its session on a
+        # power cycle or reset: current DF, verified PINs, pending data.
+        reset = getattr(self._handler, "reset", None)
+        if callable(reset):
+            reset()
 
     def process(self, apdu: bytes) -> bytes:
         with self._lock:
