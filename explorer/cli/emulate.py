@@ -3,7 +3,8 @@
 PROFILE is a card profile (JSON, see resources/cards/README.md) or `demo` for
 the one shipped with the app: any PC/SC program (pcsc_scan, scriptor, another
 explorer) then sees that card, file system and PINs included. Without it the
-card has the default ATR and answers 6D 00 to everything.
+card is the small demo behaviour of explorer.virtual.card (SELECT, GET
+CHALLENGE, an echo command) with the --atr given.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from explorer.virtual.vpcd import DEFAULT_PORT, VpcdLink
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("emulate", help="present a virtual card to pcscd through vpcd")
     p.add_argument("profile", nargs="?", metavar="PROFILE",
-                   help="card profile file, or 'demo' (default: a bare card with --atr)")
+                   help="card profile file, or 'demo' (default: a small card with --atr)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
                    help=f"vpcd port of the reader (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="vpcd host (default 127.0.0.1)")
