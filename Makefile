@@ -11,7 +11,7 @@ APT_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools \
 	libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: run test apt venv lint clean
+.PHONY: run test apt venv lint clean bundle
 
 run: venv
 	$(VENV)/bin/card-explorer
@@ -43,6 +43,10 @@ lint: venv
 	$(VENV)/bin/ruff check explorer tests bench
 	$(VENV)/bin/mypy explorer/core explorer/pcsc explorer/virtual explorer/trace
 	$(VENV)/bin/lint-imports
+
+# One-folder PyInstaller bundle in dist/card-explorer/ (packaging/card-explorer.spec).
+bundle: venv
+	$(PY) packaging/build.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,233 @@
+"""Smoke-test a built bundle: `python packaging/smoke.py DIST_DIR [--readers-json]`.
+
+DIST_DIR is the one-folder bundle (dist/card-explorer). Checks, each run from the
+bundle's own executable:
+
+  files     the executable, resources/ (smartcard_list.txt, cards/demo.json) in
+            the bundle, and no libpcsclite (it must be the system's);
+  libs      every bundled binary's libraries resolve (ldd, as the bootloader
+            sets the library path), so no exclusion in the spec broke a kept one;
+  version   `card-explorer --version` exits 0 and prints the version;
+  profile   `emulate demo` reads the bundled demo card profile (explorer.assets in
+            a frozen app), waits for a vpcd that is not there, stops on SIGTERM;
+  gui       the window, offscreen, with scratch XDG_CONFIG_HOME/XDG_DATA_HOME,
+            closed by the app itself after CARD_EXPLORER_QUIT_AFTER_MS (a hidden
+            variable read by explorer/ui/app.py for this): exit 0, no traceback,
+            and the settings written on close;
+  gui_x11   the same on the xcb platform in a private Xvfb display (`xvfb-run`),
+            when xvfb-run is installed: the plugin and libraries real desktops use;
+  readers   only with --readers-json (a PC/SC service must be running, such as
+            the test bed): `readers --json` exits 0 and prints a JSON array.
+
+Progress goes to stderr; the last line on stdout is one JSON object:
+{"bundle_mb": ..., "build_s": ..., "checks": {name: true|false}, "problems": [...], "ok": ...}.
+bundle_mb is MiB (du -sh); build_s comes from packaging/build.py's
+card-explorer.build.json next to the bundle, null when absent. Exit status 0 when ok.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+NAME = "card-explorer"
+GUI_QUIT_MS = 1500
+TIMEOUT_S = 60
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def run(exe: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=TIMEOUT_S,
+                          env=env if env is not None else dict(os.environ), stdin=subprocess.DEVNULL)
+
+
+def run_group(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `cmd` in its own process group; on timeout, kill the group (xvfb-run leaves Xvfb behind)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def expect(ok: bool, what: str) -> None:
+    if not ok:
+        raise CheckFailed(what)
+
+
+def tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# -- the checks -------------------------------------------------------------------
+
+
+def check_files(dist: Path, exe: Path) -> None:
+    internal = dist / "_internal"
+    expect(exe.is_file() and os.access(exe, os.X_OK), f"{exe} is not an executable")
+    for rel in ("resources/smartcard_list.txt", "resources/smartcard_list.LICENSE.md",
+                "resources/cards/demo.json"):
+        expect((internal / rel).is_file(), f"{rel} is not in the bundle")
+    pcsclite = sorted(str(p.relative_to(dist)) for p in dist.rglob("libpcsclite*"))
+    expect(not pcsclite, f"bundles {pcsclite}: it must be the system's")
+
+
+def _is_elf(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
+
+
+def check_libs(dist: Path, exe: Path) -> None:
+    internal = dist / "_internal"
+    env = {**os.environ, "LD_LIBRARY_PATH": str(internal)}
+    missing: dict[str, set[str]] = {}
+    binaries = [p for p in internal.rglob("*.so*") if p.is_file() and not p.is_symlink() and _is_elf(p)]
+    for path in [exe, *binaries]:
+        out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env).stdout
+        for name in re.findall(r"^\s*(\S+)\s+=>\s+not found", out, re.M):
+            missing.setdefault(name, set()).add(str(path.relative_to(dist)))
+    expect(not missing, "unresolved libraries: " + "; ".join(
+        f"{name} (needed by {', '.join(sorted(by)[:3])})" for name, by in sorted(missing.items())))
+
+
+def check_version(exe: Path) -> None:
+    result = run(exe, "--version")
+    expect(result.returncode == 0, f"--version exit {result.returncode}: {tail(result.stderr)}")
+    expect(re.fullmatch(r"card-explorer \d+\.\d+\S*", result.stdout.strip()) is not None,
+           f"--version printed {result.stdout!r}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def check_profile(exe: Path) -> None:
+    proc = subprocess.Popen([str(exe), "emulate", "demo", "--port", str(_free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True)
+    # A hung process must not hang the check: the readline()s below then see EOF.
+    watchdog = threading.Timer(TIMEOUT_S, proc.kill)
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        second = proc.stdout.readline().strip()
+        if not (first.startswith("profile ") and "waiting for vpcd" in second):
+            proc.kill()
+            _, err = proc.communicate()
+            raise CheckFailed(f"emulate demo printed {first!r}, {second!r}: {tail(err)}")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    expect(proc.returncode == 0, f"emulate demo exit {proc.returncode}: {tail(err)}")
+    expect("removed" in out, f"emulate demo did not remove its card: {out!r}")
+
+
+def check_gui(exe: Path, *, x11: bool = False) -> None:
+    with tempfile.TemporaryDirectory(prefix="card-explorer-smoke-") as scratch:
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb" if x11 else "offscreen",
+               "XDG_CONFIG_HOME": f"{scratch}/config", "XDG_DATA_HOME": f"{scratch}/data",
+               "CARD_EXPLORER_QUIT_AFTER_MS": str(GUI_QUIT_MS)}
+        env.pop("DISPLAY", None)
+        wrapper = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] if x11 else []
+        start = time.monotonic()
+        result = run_group([*wrapper, str(exe)], env)
+        took = time.monotonic() - start
+        expect(result.returncode == 0, f"exit {result.returncode} after {took:.1f} s: {tail(result.stderr)}")
+        expect("Traceback" not in result.stderr, f"stderr has a traceback: {tail(result.stderr, 30)}")
+        settings = Path(scratch, "config", "Card Explorer", "Card Explorer.conf")
+        expect(settings.is_file(), "the window did not save its settings on close")
+
+
+def check_readers(exe: Path) -> None:
+    result = run(exe, "readers", "--json")
+    expect(result.returncode == 0, f"readers --json exit {result.returncode}: {tail(result.stderr)}")
+    try:
+        listed = json.loads(result.stdout)
+    except ValueError as exc:
+        raise CheckFailed(f"readers --json printed no JSON ({exc}): {result.stdout[:200]!r}") from exc
+    expect(isinstance(listed, list), f"readers --json printed {type(listed).__name__}, not an array")
+
+
+# -- main -------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("dist", type=Path, metavar="DIST_DIR", help="the bundle folder, dist/card-explorer")
+    parser.add_argument("--readers-json", action="store_true",
+                        help="also run `readers --json` (needs a running PC/SC service)")
+    args = parser.parse_args(argv)
+    dist: Path = args.dist.resolve()
+    exe = dist / NAME
+
+    checks: list[tuple[str, Callable[[], None]]] = [
+        ("files", lambda: check_files(dist, exe)),
+        ("libs", lambda: check_libs(dist, exe)),
+        ("version", lambda: check_version(exe)),
+        ("profile", lambda: check_profile(exe)),
+        ("gui", lambda: check_gui(exe)),
+    ]
+    if shutil.which("xvfb-run"):
+        checks.append(("gui_x11", lambda: check_gui(exe, x11=True)))
+    if args.readers_json:
+        checks.append(("readers", lambda: check_readers(exe)))
+
+    results: dict[str, bool] = {}
+    problems: list[str] = []
+    for name, check in checks:
+        start = time.monotonic()
+        try:
+            check()
+        except (CheckFailed, OSError, subprocess.SubprocessError) as exc:
+            results[name] = False
+            problems.append(f"{name}: {exc}")
+        else:
+            results[name] = True
+        print(f"smoke {name}: {'ok' if results[name] else 'FAILED'} ({time.monotonic() - start:.1f} s)",
+              file=sys.stderr)
+
+    build_s = None
+    with contextlib.suppress(OSError, ValueError):
+        build_s = json.loads((dist.parent / f"{NAME}.build.json").read_text()).get("build_s")
+    bundle_mb = round(tree_bytes(dist) / 2**20, 1) if dist.is_dir() else None
+    ok = bool(results) and all(results.values())
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    print(json.dumps({"bundle_mb": bundle_mb, "build_s": build_s, "checks": results,
+                      "problems": problems, "ok": ok}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
