@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from explorer.cli.bad_input import BadInput, pointer
 from explorer.core.atr import decode_atr
 from explorer.core.atr_report import atr_json, atr_text
 from explorer.core.atrdb import AtrDatabase, AtrMatch, load_database
@@ -66,18 +67,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(run=run)
 
 
-class BadInput(Exception):
-    """A usage problem; the message is printed as is."""
-
-
 def _error(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
-
-
-def _pointer(text: str, column: int) -> str:
-    """The text with a caret under character `column` (0-based)."""
-    shown = text.replace("\t", " ")
-    return f"  {shown}\n  {' ' * min(column, len(shown))}^"
 
 
 def parse_atr(text: str) -> bytes:
@@ -85,7 +76,7 @@ def parse_atr(text: str) -> bytes:
     try:
         raw = parse_hex(text)
     except HexError as exc:
-        raise BadInput(f"{exc}\n{_pointer(text, exc.position)}") from None
+        raise BadInput(f"{exc}\n{pointer(text, exc.position)}") from None
     if not raw:
         raise BadInput("no ATR given")
     return raw

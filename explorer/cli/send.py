@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
+from explorer.cli.bad_input import BadInput, pointer
 from explorer.core import card_errors as ce
 from explorer.core.apdu import ApduError, parse_apdu
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions
@@ -118,10 +119,6 @@ def _label(number: int, line: int | None) -> str:
     return f"APDU {number}" + (f" (stdin line {line})" if line is not None else "")
 
 
-class BadInput(Exception):
-    """A usage problem found before anything was sent; the message is printed as is."""
-
-
 def _sources(args: list[str], stdin: TextIO) -> Iterable[tuple[str, int | None]]:
     read_stdin = False
     for arg in args:
@@ -147,7 +144,7 @@ def read_commands(args: list[str], stdin: TextIO, *, short_only: bool = False) -
             raw = parse_hex(text)
             name = parse_apdu(raw, max_short_only=short_only).name
         except HexError as exc:
-            raise BadInput(f"{label}: {exc}\n{_pointer(text, exc.position, exc.position + 1)}") from None
+            raise BadInput(f"{label}: {exc}\n{pointer(text, exc.position)}") from None
         except ApduError as exc:
             raise BadInput(f"{label}: {exc}\n{_byte_pointer(text, exc.start, exc.end)}") from None
         out.append(Command(number, text, raw, name, line))
@@ -165,19 +162,12 @@ def check_short(commands: Iterable[Command]) -> None:
             raise BadInput(f"{cmd.label}: {exc}\n{_byte_pointer(cmd.text, exc.start, exc.end)}") from None
 
 
-def _pointer(text: str, start: int, end: int) -> str:
-    """The text with carets under characters start..end (end exclusive)."""
-    shown = text.replace("\t", " ")
-    start = min(start, len(shown))
-    return f"  {shown}\n  {' ' * start}{'^' * max(1, end - start)}"
-
-
 def _byte_pointer(text: str, start: int, end: int) -> str:
     columns = byte_columns(text)
     if start >= len(columns):  # the fault is a missing byte: point just past the end
-        return _pointer(text, len(text.rstrip()) + (1 if text.strip() else 0), 0)
+        return pointer(text, len(text.rstrip()) + (1 if text.strip() else 0), 0)
     last = columns[min(end, len(columns)) - 1]
-    return _pointer(text, columns[start][0], last[1])
+    return pointer(text, columns[start][0], last[1])
 
 
 # -- output -----------------------------------------------------------------------
