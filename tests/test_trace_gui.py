@@ -27,9 +27,9 @@ from explorer.ui.main_window import MainWindow
 from explorer.ui.trace_model import TraceTableModel
 from explorer.ui.trace_panel import TracePanel
 from tests.conftest import CardFactory, until
+from tests.test_console_gui import FCI, t0_card
 
 A, B = "Virtual PCD 00 00", "Virtual PCD 00 01"
-FCI = bytes.fromhex("6F1A8407A0000000041010A50F500A4D617374657243617264870101")
 
 
 def ex(reader: str, command: str, response: bytes | str, origin: Origin = Origin.CONSOLE,
@@ -161,7 +161,7 @@ def test_a_million_records_only_the_rows_on_screen_are_asked(qtbot: QtBot, setti
     store = TraceStore(records=records)
     panel = TracePanel(TraceStore(), settings, live=False)
     qtbot.addWidget(panel)
-    model = CountingModel(store)
+    model = CountingModel(store, panel)  # owned by the panel: the view must not outlive its model
     model.rows_asked = set()
     panel.view.setModel(model)
     panel.resize(1000, 600)
@@ -196,14 +196,6 @@ def test_open_a_past_journal(qtbot: QtBot, settings: QSettings, tmp_path: Path) 
     with qtbot.waitSignal(window._trace_reader.done, timeout=5000):
         window.open_trace(str(tmp_path / "nope.jsonl"))
     assert len(window.trace_windows) == 1 and "Cannot open" in window.statusBar().currentMessage()
-
-
-def t0_card(apdu: bytes) -> bytes:
-    if apdu[1] == 0xA4:
-        return bytes([0x61, len(FCI)])
-    if apdu[1] == 0xC0:
-        return FCI[: apdu[4]] + b"\x90\x00"
-    return b"\x6a\x82"
 
 
 @pytest.mark.pcsc

@@ -205,8 +205,8 @@ class AtrPanel(QWidget):
 
     def _typed(self, text: str) -> None:
         self.source_label.setText("Typed ATR")
-        cleaned = _LABEL_PREFIX.sub("", text)
-        offset = len(text) - len(cleaned)
+        # The label becomes blanks, not nothing: columns in errors stay those the tester sees.
+        cleaned = _LABEL_PREFIX.sub(lambda m: " " * len(m.group(0)), text)
         if not cleaned.strip():
             self.error_label.hide()
             self._decode(None)
@@ -214,9 +214,7 @@ class AtrPanel(QWidget):
         try:
             raw = parse_hex(cleaned)
         except HexError as e:
-            # Columns count in what the user sees, label included.
-            message = re.sub(r"column (\d+)", lambda m: f"column {int(m.group(1)) + offset}", str(e))
-            self.error_label.setText(f"Not an ATR: {message}. Nothing decoded.")
+            self.error_label.setText(f"Not an ATR: {e}. Nothing decoded.")
             self.error_label.show()
             self._decode(None)
             return
