@@ -41,7 +41,7 @@ $(VENV)/.installed: pyproject.toml
 
 lint: venv
 	$(VENV)/bin/ruff check explorer tests bench
-	$(VENV)/bin/mypy explorer/core explorer/pcsc explorer/virtual explorer/trace
+	$(VENV)/bin/mypy explorer/core explorer/link explorer/pcsc explorer/virtual explorer/trace
 	$(VENV)/bin/lint-imports
 
 # One-folder PyInstaller bundle in dist/card-explorer/ (packaging/card-explorer.spec).

@@ -58,7 +58,7 @@ def test_ruff_and_mypy_clean() -> None:
     ruff = subprocess.run([str(bin_dir / "ruff"), "check", "explorer", "tests", "bench"],
                           cwd=ROOT, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
-    mypy = subprocess.run([str(bin_dir / "mypy"), "explorer/core", "explorer/pcsc",
-                           "explorer/virtual", "explorer/cli"],
+    mypy = subprocess.run([str(bin_dir / "mypy"), "explorer/core", "explorer/link", "explorer/pcsc",
+                           "explorer/virtual", "explorer/trace", "explorer/cli"],
                           cwd=ROOT, capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr

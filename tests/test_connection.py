@@ -12,9 +12,9 @@ from explorer.core import card_errors as ce
 from explorer.core.card_type import AtrCardType, AtrPatternCardType
 from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind, Origin, TransmitOptions
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
+from explorer.link.manager import ConnectionManager
 from explorer.pcsc.card_wait import CardWaiter, wait_for_card
-from explorer.pcsc.connection import CardConnection, ctl_code
-from explorer.pcsc.manager import ConnectionManager
+from explorer.pcsc.connection import PcscConnection, PcscLink, ctl_code
 from explorer.pcsc.session import Session
 from explorer.virtual.card import DEFAULT_ATR, with_tck
 from tests.conftest import CardFactory, wait_reader
@@ -75,13 +75,13 @@ def records() -> list[Exchange | LinkEvent]:
 
 
 @pytest.fixture
-def conn(readers: list[str], records: list[Exchange | LinkEvent]) -> Iterator[CardConnection]:
-    c = CardConnection(readers[0], records.append)
+def conn(readers: list[str], records: list[Exchange | LinkEvent]) -> Iterator[PcscConnection]:
+    c = PcscConnection(readers[0], records.append)
     yield c
     assert c.close(timeout=5), "worker still busy at teardown"
 
 
-def test_protocol_comes_from_the_atr(conn: CardConnection, insert_card: CardFactory, readers: list[str],
+def test_protocol_comes_from_the_atr(conn: PcscConnection, insert_card: CardFactory, readers: list[str],
                                      records: list[Exchange | LinkEvent]) -> None:
     insert_card(readers[0], ATR_T0, chaining_card)
     state = conn.connect().result(5)
@@ -92,7 +92,7 @@ def test_protocol_comes_from_the_atr(conn: CardConnection, insert_card: CardFact
     assert [r.kind for r in records if isinstance(r, LinkEvent)] == [
         LinkEventKind.CONNECTED, LinkEventKind.DISCONNECTED]
 
-    other = CardConnection(readers[1])
+    other = PcscConnection(readers[1])
     try:
         insert_card(readers[1], ATR_T1, chaining_card)
         assert other.connect().result(5).protocol is Protocol.T1
@@ -102,7 +102,7 @@ def test_protocol_comes_from_the_atr(conn: CardConnection, insert_card: CardFact
         assert other.close()
 
 
-def test_61xx_chain_over_256_bytes(conn: CardConnection, insert_card: CardFactory, readers: list[str],
+def test_61xx_chain_over_256_bytes(conn: PcscConnection, insert_card: CardFactory, readers: list[str],
                                    records: list[Exchange | LinkEvent]) -> None:
     link = insert_card(readers[0], ATR_T0, chaining_card)
     conn.connect().result(5)
@@ -121,7 +121,7 @@ def test_61xx_chain_over_256_bytes(conn: CardConnection, insert_card: CardFactor
     assert (plain.sw, plain.data, len(plain.exchanges)) == (0x6100, b"", 1)
 
 
-def test_6cxx_resend(conn: CardConnection, insert_card: CardFactory, readers: list[str]) -> None:
+def test_6cxx_resend(conn: PcscConnection, insert_card: CardFactory, readers: list[str]) -> None:
     link = insert_card(readers[0], ATR_T0, chaining_card)
     conn.connect().result(5)
     reply = conn.send(bytes.fromhex("00B2010400")).result(5)
@@ -133,7 +133,7 @@ def test_6cxx_resend(conn: CardConnection, insert_card: CardFactory, readers: li
     assert off.sw == 0x6C10 and len(off.exchanges) == 1
 
 
-def test_extended_apdu_1k_each_way(conn: CardConnection, insert_card: CardFactory,
+def test_extended_apdu_1k_each_way(conn: PcscConnection, insert_card: CardFactory,
                                    readers: list[str]) -> None:
     insert_card(readers[0], ATR_T1, chaining_card)
     assert conn.connect().result(5).protocol is Protocol.T1
@@ -143,7 +143,7 @@ def test_extended_apdu_1k_each_way(conn: CardConnection, insert_card: CardFactor
     assert reply.sw == 0x9000 and reply.data == data and len(reply.exchanges) == 1
 
 
-def test_bad_command_is_refused_before_the_worker(conn: CardConnection, insert_card: CardFactory,
+def test_bad_command_is_refused_before_the_worker(conn: PcscConnection, insert_card: CardFactory,
                                                   readers: list[str]) -> None:
     link = insert_card(readers[0], DEFAULT_ATR, chaining_card)
     conn.connect().result(5)
@@ -154,10 +154,10 @@ def test_bad_command_is_refused_before_the_worker(conn: CardConnection, insert_c
     assert link.card.received == []
 
 
-def test_sharing_violation(conn: CardConnection, insert_card: CardFactory, readers: list[str]) -> None:
+def test_sharing_violation(conn: PcscConnection, insert_card: CardFactory, readers: list[str]) -> None:
     insert_card(readers[0])
     conn.connect(share=ShareMode.EXCLUSIVE).result(5)
-    other = CardConnection(readers[0])
+    other = PcscConnection(readers[0])
     try:
         with pytest.raises(ce.SharingViolation, match="another application holds this card exclusively"):
             other.connect().result(5)
@@ -169,7 +169,7 @@ def test_sharing_violation(conn: CardConnection, insert_card: CardFactory, reade
         assert other.close()
 
 
-def test_card_removed_during_transmit(conn: CardConnection, insert_card: CardFactory, readers: list[str],
+def test_card_removed_during_transmit(conn: PcscConnection, insert_card: CardFactory, readers: list[str],
                                       records: list[Exchange | LinkEvent]) -> None:
     gate = Gate()
     link = insert_card(readers[0], DEFAULT_ATR, gate)
@@ -200,7 +200,7 @@ def test_card_removed_during_transmit(conn: CardConnection, insert_card: CardFac
 def test_service_killed_during_a_session(bed: PcscBed, insert_card: CardFactory, readers: list[str]) -> None:
     gate = Gate()
     insert_card(readers[0], DEFAULT_ATR, gate, reconnect=True)
-    conn = CardConnection(readers[0])
+    conn = PcscConnection(readers[0])
     try:
         conn.connect().result(5)
         future = conn.send(bytes.fromhex("80EE0000"))
@@ -220,7 +220,7 @@ def test_service_killed_during_a_session(bed: PcscBed, insert_card: CardFactory,
         assert conn.close()
 
 
-def test_reset_transactions_and_unsupported_reader_features(conn: CardConnection, insert_card: CardFactory,
+def test_reset_transactions_and_unsupported_reader_features(conn: PcscConnection, insert_card: CardFactory,
                                                              readers: list[str],
                                                              records: list[Exchange | LinkEvent]) -> None:
     link = insert_card(readers[0], DEFAULT_ATR, chaining_card)
@@ -246,12 +246,12 @@ def test_reset_transactions_and_unsupported_reader_features(conn: CardConnection
     assert not conn.state.connected
 
 
-def test_direct_connection_without_a_card(conn: CardConnection) -> None:
+def test_direct_connection_without_a_card(conn: PcscConnection) -> None:
     state = conn.connect(share=ShareMode.DIRECT).result(5)
     assert state.connected and state.protocol is Protocol.UNDEFINED and state.atr == b""
 
 
-def test_queued_call_cancelled_is_never_sent(conn: CardConnection, insert_card: CardFactory,
+def test_queued_call_cancelled_is_never_sent(conn: PcscConnection, insert_card: CardFactory,
                                              readers: list[str]) -> None:
     gate = Gate()
     link = insert_card(readers[0], DEFAULT_ATR, gate)
@@ -269,7 +269,7 @@ def test_queued_call_cancelled_is_never_sent(conn: CardConnection, insert_card: 
 def test_manager_shares_one_connection_per_reader(insert_card: CardFactory, readers: list[str]) -> None:
     insert_card(readers[0])
     changes: list[int] = []
-    manager = ConnectionManager(on_change=lambda: changes.append(1))
+    manager = ConnectionManager(PcscLink, on_change=lambda: changes.append(1))
     try:
         a = manager.open(readers[0])
         assert manager.open(readers[0]) is a and manager.readers() == [readers[0]]
@@ -345,7 +345,7 @@ def test_wait_new_only_ignores_a_card_already_there(insert_card: CardFactory, re
 
 def test_inline_connection_belongs_to_its_thread(insert_card: CardFactory, readers: list[str]) -> None:
     link = insert_card(readers[0])
-    conn = CardConnection(readers[0], inline=True)
+    conn = PcscConnection(readers[0], inline=True)
     try:
         assert conn.connect().result(0).connected  # done already: it ran on this thread
         assert conn.send(bytes.fromhex("80EE000000")).result(0).sw == 0x9000

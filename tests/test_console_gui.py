@@ -13,7 +13,8 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from explorer.core.exchange import Origin
-from explorer.pcsc.manager import ConnectionManager
+from explorer.link.manager import ConnectionManager
+from explorer.pcsc.connection import PcscLink
 from explorer.pcsc.qt_monitor import MonitorBridge
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.main_window import MainWindow
@@ -37,7 +38,7 @@ def t0_card(apdu: bytes) -> bytes:
 
 @pytest.fixture
 def manager() -> Iterator[ConnectionManager]:
-    m = ConnectionManager()
+    m = ConnectionManager(PcscLink)
     yield m
     assert m.close_all(), "a card worker was still busy"
 

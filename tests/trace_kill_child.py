@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from explorer.core.exchange import Origin
-from explorer.pcsc.manager import ConnectionManager
+from explorer.link.manager import ConnectionManager
+from explorer.pcsc.connection import PcscLink
 from explorer.trace.journal import Journal
 from explorer.trace.store import TraceStore
 
@@ -19,7 +20,7 @@ from explorer.trace.store import TraceStore
 def main() -> int:
     reader, directory, count = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
     store = TraceStore(Journal.new_session(directory))
-    manager = ConnectionManager(sink=store)
+    manager = ConnectionManager(PcscLink, sink=store)
     connection = manager.open(reader)
     connection.connect().result(10)
     out = sys.stdout

@@ -46,10 +46,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command is None:
         return gui_main()
+    if getattr(args, "needs_pcsc", False) and (missing := pcsc_missing()):
+        print(f"card-explorer: {missing}", file=sys.stderr)
+        return EXIT_NO_SERVICE
     try:
         return int(args.run(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def pcsc_missing() -> str:
+    """Why PC/SC cannot be used at all (pyscard or libpcsclite missing), or ''."""
+    try:
+        import explorer.pcsc.context  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return f"PC/SC support could not be loaded ({exc})"
+    return ""
 
 
 def gui_main() -> int:

@@ -13,13 +13,12 @@ from types import FrameType
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.reader_events import MonitorEvent, describe
-from explorer.pcsc.monitor import ReaderMonitor
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("monitor", help="print reader/card/service events until Ctrl-C")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, needs_pcsc=True)
 
 
 def event_json(event: MonitorEvent) -> dict[str, object]:
@@ -53,6 +52,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from explorer.cli import EXIT_OK
+    from explorer.pcsc.monitor import ReaderMonitor
 
     events: queue.Queue[MonitorEvent] = queue.Queue()
     monitor = ReaderMonitor(events.put)

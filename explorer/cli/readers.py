@@ -8,18 +8,18 @@ import sys
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.reader_state import flag_words
-from explorer.pcsc.context import ServiceUnavailable
-from explorer.pcsc.snapshot import read_readers
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("readers", help="list readers, cards and ATRs")
     p.add_argument("--json", action="store_true", help="one JSON array of readers")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, needs_pcsc=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from explorer.cli import EXIT_NO_SERVICE, EXIT_OK
+    from explorer.pcsc.context import ServiceUnavailable
+    from explorer.pcsc.snapshot import read_readers
 
     try:
         snapshots = read_readers()

@@ -33,9 +33,6 @@ from explorer.core.hexfmt import HexError, byte_columns, parse_hex, to_hex
 from explorer.core.link_modes import Protocol, ShareMode
 from explorer.core.status_words import Severity, SwExplanation, explain
 from explorer.core.sw_checks import DEFAULT_CHAIN, Verdict
-from explorer.pcsc.context import ServiceUnavailable
-from explorer.pcsc.session import Session
-from explorer.pcsc.snapshot import read_readers
 
 PROG = "card-explorer"
 
@@ -66,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="go on after a command whose status word is an error")
     p.add_argument("--timeout", type=_seconds, default=60.0, metavar="S",
                    help="seconds to wait for each answer (default: 60)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, needs_pcsc=True)
 
 
 def _protocol(text: str) -> Protocol:
@@ -249,6 +246,8 @@ def choose_reader(wanted: str | None) -> str:
 
     Raises BadInput (exit 2) or ServiceUnavailable (exit 3).
     """
+    from explorer.pcsc.snapshot import read_readers
+
     snapshots = read_readers()
     names = [s.name for s in snapshots]
     if wanted is not None:
@@ -284,6 +283,8 @@ def card_exit(error: ce.CardError) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from explorer.cli import EXIT_NO_SERVICE, EXIT_OK, EXIT_SW_ERROR, EXIT_USAGE
+    from explorer.pcsc.context import ServiceUnavailable
+    from explorer.pcsc.session import Session
 
     verbose = getattr(args, "verbose", 0) > 0
     try:

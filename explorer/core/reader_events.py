@@ -20,6 +20,8 @@ class ReaderAdded:
     reader: str
     flags: ReaderFlag
     at: float
+    #: An in-process virtual reader: the PC/SC service's coming and going does not touch it.
+    embedded: bool = False
 
 
 @dataclass(frozen=True)

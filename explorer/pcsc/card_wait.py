@@ -10,9 +10,9 @@ from smartcard import scard
 
 from explorer.core import card_errors as ce
 from explorer.core.card_type import AnyCardType, CardType
+from explorer.link.futures import CardFuture
 from explorer.pcsc import context
 from explorer.pcsc.errors import card_error
-from explorer.pcsc.futures import CardFuture
 from explorer.pcsc.monitor import PNP_NOTIFICATION
 
 _INFINITE = 0x7FFFFFFF

@@ -1,59 +1,30 @@
-"""The reader monitor as Qt signals, for the GUI.
+"""The PC/SC reader monitor behind the Qt event bridge, for the GUI.
 
-Thread rules: the monitor thread only emits `_posted`, which is connected to
-`_dispatch` with a queued connection, so every public signal is emitted on the
-thread that owns this object (the GUI thread). Receivers never run on the
-monitor thread, whatever kind of callable they are.
+Thread rules: as EventBridge — the monitor thread only posts; every signal is
+emitted on the thread that owns the bridge (the GUI thread).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+import contextlib
+import threading
 
-from explorer.core.reader_events import (
-    CardInserted,
-    CardRemoved,
-    MonitorEvent,
-    ReaderAdded,
-    ReaderRemoved,
-    ReaderStateChanged,
-    ServiceLost,
-    ServiceRestored,
-)
+from PySide6.QtCore import QObject
+
+from explorer.link.bridge import EventBridge
+from explorer.pcsc import context
+from explorer.pcsc.connection import PcscLink
 from explorer.pcsc.monitor import ReaderMonitor
 
 
-class MonitorBridge(QObject):
-    """Each signal carries one frozen event dataclass; `monitor_event` carries all of them.
+class MonitorBridge(EventBridge):
+    """PC/SC readers as Qt signals, and PC/SC links for the connection manager."""
 
-    (Not named `event`: that would shadow QObject.event, through which Qt
-    delivers queued calls.)
-    """
-
-    monitor_event = Signal(object)
-    reader_added = Signal(object)
-    reader_removed = Signal(object)
-    card_inserted = Signal(object)
-    card_removed = Signal(object)
-    reader_state_changed = Signal(object)
-    service_lost = Signal(object)
-    service_restored = Signal(object)
-
-    _posted = Signal(object)
+    pcsc_missing = ""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._by_type = {
-            ReaderAdded: self.reader_added,
-            ReaderRemoved: self.reader_removed,
-            CardInserted: self.card_inserted,
-            CardRemoved: self.card_removed,
-            ReaderStateChanged: self.reader_state_changed,
-            ServiceLost: self.service_lost,
-            ServiceRestored: self.service_restored,
-        }
-        self._posted.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
-        self._monitor = ReaderMonitor(self._posted.emit)
+        self._monitor = ReaderMonitor(self.post)
 
     @property
     def running(self) -> bool:
@@ -69,7 +40,19 @@ class MonitorBridge(QObject):
     def stop(self, timeout: float = 2.0) -> bool:
         return self._monitor.stop(timeout)
 
-    @Slot(object)
-    def _dispatch(self, event: MonitorEvent) -> None:
-        self._by_type[type(event)].emit(event)
-        self.monitor_event.emit(event)
+    def probe(self) -> None:
+        def look() -> None:
+            found = -1
+            with contextlib.suppress(context.ServiceUnavailable):
+                ctx = context.establish()
+                try:
+                    found = len(context.list_readers(ctx))
+                finally:
+                    context.release(ctx)
+            with contextlib.suppress(RuntimeError):  # the bridge was deleted meanwhile
+                self._probe_done.emit(found)
+
+        threading.Thread(target=look, name="pcsc-probe", daemon=True).start()
+
+    def open_link(self, reader: str) -> PcscLink:
+        return PcscLink(reader)

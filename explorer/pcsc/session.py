@@ -10,7 +10,8 @@ from explorer.core import card_errors as ce
 from explorer.core.exchange import Exchange, LinkEvent, Origin, Reply, TransmitOptions
 from explorer.core.hexfmt import HexError, parse_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
-from explorer.pcsc.connection import CardConnection, LinkState
+from explorer.link.connection import LinkState
+from explorer.pcsc.connection import PcscConnection
 
 T = TypeVar("T")
 
@@ -19,7 +20,7 @@ class Session:
     """`with Session("Virtual PCD 00 00") as s: s.send("00 A4 04 00 00")`.
 
     Calls block the calling thread (never use it on the GUI thread: the GUI
-    awaits CardConnection futures). Without a `timeout` they run on the
+    awaits connection futures). Without a `timeout` they run on the
     calling thread itself, which then must be the only one using the session:
     the fastest path. With one, they run on a worker so the wait can end: a
     card still silent after `timeout` seconds raises ce.Timeout and leaves the
@@ -34,7 +35,7 @@ class Session:
         self.options = options
         self.timeout = timeout
         self.origin = origin
-        self._conn = CardConnection(reader, sink, inline=timeout is None)
+        self._conn = PcscConnection(reader, sink, inline=timeout is None)
         try:
             self._wait(self._conn.connect(protocol, share))
         except BaseException:

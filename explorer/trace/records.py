@@ -115,7 +115,8 @@ def _flags(flags: ReaderFlag) -> str:
 def from_monitor_event(seq: int, e: MonitorEvent) -> TraceRecord:
     match e:
         case ReaderAdded():
-            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_ADDED, detail=_flags(e.flags))
+            detail = ", ".join(filter(None, [_flags(e.flags), "embedded virtual reader" * e.embedded]))
+            return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_ADDED, detail=detail)
         case ReaderRemoved():
             return TraceRecord(seq, Kind.EVENT, e.at, e.reader, READER_REMOVED)
         case CardInserted():

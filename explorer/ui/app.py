@@ -12,8 +12,20 @@ import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.link.bridge import EventBridge
 from explorer.ui.main_window import MainWindow
+
+
+def event_bridge() -> EventBridge:
+    """The PC/SC bridge; without PC/SC support (no libpcsclite here), one that only the
+    virtual readers feed, so that the app still starts and can be tried."""
+    try:
+        from explorer.pcsc.qt_monitor import MonitorBridge
+    except (ImportError, OSError) as exc:
+        bridge = EventBridge()
+        bridge.pcsc_missing = f"PC/SC support could not be loaded ({exc})"
+        return bridge
+    return MonitorBridge()
 
 
 def run(argv: Sequence[str]) -> int:
@@ -21,10 +33,11 @@ def run(argv: Sequence[str]) -> int:
     assert isinstance(app, QApplication)
     app.setOrganizationName("Card Explorer")
     app.setApplicationName("Card Explorer")
-    monitor = MonitorBridge()
+    monitor = event_bridge()
     window = MainWindow(monitor, QSettings())
     window.show()
     monitor.start()
+    window.offer_virtual_reader()
     # Ctrl-C in the terminal closes the window like File > Quit; the timer lets
     # Python run its signal handler while Qt's loop is in C++.
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -37,8 +37,8 @@ from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.reader_events import CardRemoved, MonitorEvent, ServiceLost
 from explorer.core.status_words import Severity
-from explorer.pcsc.connection import CardConnection, LinkState
-from explorer.pcsc.manager import ConnectionManager
+from explorer.link.connection import CardConnection, LinkState
+from explorer.link.manager import ConnectionManager
 from explorer.ui.apdu_editor import ApduEditor
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
@@ -202,7 +202,7 @@ class ConsolePanel(QWidget):
         if isinstance(event, CardRemoved) and event.reader == self._reader:
             self.transcript.add_note("The card was removed: connection closed.", _ERROR)
             self._start(self.disconnect_card(), quiet=True)
-        elif isinstance(event, ServiceLost):
+        elif isinstance(event, ServiceLost) and not conn.embedded:
             self.transcript.add_note(f"PC/SC service lost ({event.reason}): connection closed.",
                                      _ERROR)
             self._start(self.disconnect_card(), quiet=True)

@@ -7,9 +7,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from explorer import __version__
-from explorer.core.reader_events import MonitorEvent, ServiceLost, ServiceRestored
-from explorer.pcsc.manager import ConnectionManager
-from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
+from explorer.link.bridge import EventBridge
+from explorer.link.connection import Link
+from explorer.link.manager import ConnectionManager
 from explorer.trace.journal import Journal, JournalContents, trace_dir
 from explorer.trace.store import TraceStore
 from explorer.ui.atr_panel import AtrPanel
@@ -17,14 +18,21 @@ from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.reader_tree import ReaderTreePanel
 from explorer.ui.trace_panel import TracePanel
 from explorer.ui.trace_window import TraceReader, TraceWindow
+from explorer.ui.virtual_reader import VirtualReaderMenu
+from explorer.virtual.card_sources import CardSource, SourceKind
+from explorer.virtual.embedded import EmbeddedReaders
 
 _SETTINGS_VERSION = 1
 
 
 class MainWindow(QMainWindow):
-    """Thin: panels in docks, fed by the monitor bridge. GUI thread only."""
+    """Thin: panels in docks, fed by the event bridge. GUI thread only.
 
-    def __init__(self, monitor: MonitorBridge, settings: QSettings,
+    Readers come from the bridge's backend (PC/SC) and from the embedded
+    virtual readers, whose events go through the same bridge.
+    """
+
+    def __init__(self, monitor: EventBridge, settings: QSettings,
                  manager: ConnectionManager | None = None, store: TraceStore | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Card Explorer")
@@ -33,9 +41,13 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._service_seen = False
         self._journal_problem = ""
+        self._monitor = monitor
+        self._select_when_in: set[str] = set()
         self.store = store if store is not None else self._new_store()
+        self.embedded = EmbeddedReaders(monitor.post)
         # The monitor re-reads reader flags after our own connects: pcscd does not wake it for those.
-        self.manager = manager or ConnectionManager(sink=self.store, on_change=monitor.refresh)
+        self.manager = manager or ConnectionManager(self._link_for, sink=self.store,
+                                                    on_change=monitor.refresh)
         self.readers = ReaderTreePanel()
         self.console = ConsolePanel(self.manager, settings)
         self.atr = AtrPanel(settings)
@@ -57,7 +69,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([d["readers"], d["console"]], [560, 640], Qt.Orientation.Horizontal)
         self.resizeDocks([d["readers"], d["atr"]], [200, 600], Qt.Orientation.Vertical)
         self._default_state = self.saveState(_SETTINGS_VERSION)
-        self.service_label = QLabel("PC/SC service: connecting…")
+        self.service_label = QLabel("PC/SC service: connecting…" if not monitor.pcsc_missing
+                                    else f"{monitor.pcsc_missing}: the virtual readers work")
         self.count_label = QLabel("")
         self.statusBar().addWidget(self.service_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
@@ -67,7 +80,32 @@ class MainWindow(QMainWindow):
         if self._journal_problem:
             self.service_label.setText(self._journal_problem)
         monitor.monitor_event.connect(self.on_event)
+        monitor.pcsc_probed.connect(self._pcsc_probed)
         self._restore_layout()
+
+    def _link_for(self, reader: str) -> Link:
+        return self.embedded.link(reader) if self.embedded.owns(reader) else self._monitor.open_link(reader)
+
+    # -- the embedded virtual reader ----------------------------------------------------
+
+    def offer_virtual_reader(self) -> None:
+        """Look at PC/SC (off this thread); with no service or no reader, start the virtual reader."""
+        self._monitor.probe()
+
+    def _pcsc_probed(self, readers: int) -> None:
+        if readers > 0 or self.embedded.readers():
+            return
+        why = "no PC/SC service" if readers < 0 else "no PC/SC reader"
+        self.start_virtual_reader()
+        self.statusBar().showMessage(f"{why}: started the virtual reader with the demo card", 10000)
+
+    def start_virtual_reader(self) -> str:
+        """An embedded reader with the demo card in it, selected once the card is in."""
+        return self.virtual.insert(CardSource(SourceKind.DEMO))
+
+    def _virtual_card_inserted(self, reader: str, label: str) -> None:
+        # The hub's CardInserted is still queued on the bridge: select when it lands.
+        self._select_when_in.add(reader)
 
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
@@ -87,6 +125,10 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self.virtual = VirtualReaderMenu(self.embedded, self.readers.selected_reader, self)
+        self.virtual.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.virtual.inserted.connect(self._virtual_card_inserted)
+        self.menuBar().addMenu(self.virtual)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -105,10 +147,14 @@ class MainWindow(QMainWindow):
         self.readers.apply(event)
         self.console.on_monitor_event(event)
         self.atr.on_monitor_event(event)
+        if isinstance(event, CardInserted) and event.reader in self._select_when_in:
+            self._select_when_in.discard(event.reader)
+            self.readers.select_card(event.reader)
         if isinstance(event, ServiceLost):
             # Never up since start: nothing was lost, the service is just not there yet.
             lost = "lost" if self._service_seen else "not running"
-            self.service_label.setText(f"PC/SC service {lost}; waiting for it… ({event.reason})")
+            self.service_label.setText(f"PC/SC service {lost}; waiting for it… ({event.reason})"
+                                       " — the virtual readers work meanwhile")
         elif isinstance(event, ServiceRestored):
             self._service_seen = True
             self.service_label.setText("PC/SC service: running" if event.initial

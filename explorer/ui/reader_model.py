@@ -47,6 +47,7 @@ class _Reader:
     name: str
     flags: ReaderFlag
     added_at: float
+    embedded: bool = False  # in-process: untouched by the PC/SC service's state
     card: _Card | None = field(default=None)
 
 
@@ -88,11 +89,11 @@ class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
 
     def apply(self, event: MonitorEvent) -> None:
         match event:
-            case ReaderAdded(name, flags, at):
+            case ReaderAdded(name, flags, at, embedded):
                 if self._find(name) is None:
                     end = len(self._readers)
                     self.beginInsertRows(QModelIndex(), end, end)
-                    self._readers.append(_Reader(next(self._keys), name, flags, at))
+                    self._readers.append(_Reader(next(self._keys), name, flags, at, embedded))
                     self.endInsertRows()
             case ReaderRemoved(name, _):
                 if (row := self._find(name)) is not None:
@@ -194,11 +195,20 @@ class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
             return self._card_data(reader, index.column(), role)
         return self._reader_data(reader, index.column(), role)
 
+    def _greyed(self, reader: _Reader) -> bool:
+        return not self._service_up and not reader.embedded
+
+    def is_embedded(self, name: str) -> bool:
+        row = self._find(name)
+        return row is not None and self._readers[row].embedded
+
     def _reader_state(self, reader: _Reader) -> str:
-        if not self._service_up:
+        if self._greyed(reader):
             return "state unknown: PC/SC service lost"
         words = flag_words(reader.flags)
         words.insert(0, "card present" if reader.card is not None else "empty")
+        if reader.embedded:
+            words.append("virtual, in this app")
         return ", ".join(words)
 
     def _reader_data(self, reader: _Reader, column: int, role: int) -> Any:
@@ -206,9 +216,9 @@ class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
             return (reader.name, self._reader_state(reader), _clock(reader.added_at))[column]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{reader.name}\n{self._reader_state(reader)}\nseen since {_clock(reader.added_at)}"
-        if role == Qt.ItemDataRole.ForegroundRole and not self._service_up:
+        if role == Qt.ItemDataRole.ForegroundRole and self._greyed(reader):
             return QColor(Qt.GlobalColor.gray)
-        if role == Qt.ItemDataRole.FontRole and not self._service_up:
+        if role == Qt.ItemDataRole.FontRole and self._greyed(reader):
             return self._italic
         return None
 
@@ -228,7 +238,7 @@ class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
         if role == Qt.ItemDataRole.FontRole and column == 1 and not mute:
             return self._fixed
         if role == Qt.ItemDataRole.ForegroundRole:
-            if not self._service_up:
+            if self._greyed(reader):
                 return QColor(Qt.GlobalColor.gray)
             if mute:
                 return QColor(Qt.GlobalColor.darkRed)

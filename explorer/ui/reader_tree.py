@@ -40,6 +40,18 @@ class ReaderTreePanel(QWidget):
             index = self.model.reader_index(event.reader)
             self.view.expand(index)
 
+    def selected_reader(self) -> str | None:
+        current = self.view.currentIndex()
+        return current.data(READER_ROLE) if current.isValid() else None
+
+    def select_card(self, reader: str) -> None:
+        """Make the reader's card (or the reader, when empty) the current row."""
+        index = self.model.reader_index(reader)
+        if not index.isValid():
+            return
+        card = self.model.index(0, 0, index)
+        self.view.setCurrentIndex(card if card.isValid() else index)
+
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         if current.isValid():
             self.selection_changed.emit(current.data(READER_ROLE), current.data(ATR_ROLE))

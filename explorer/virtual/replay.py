@@ -64,6 +64,11 @@ class ReplayCard:
         self.reset()
 
     @property
+    def exchanges(self) -> int:
+        """How many answered commands the trace gave."""
+        return len(self._sequence)
+
+    @property
     def unknown(self) -> list[bytes]:
         with self._lock:
             return list(self._unknown)

@@ -7,18 +7,23 @@ from collections.abc import Callable
 
 from explorer.core.exchange import Exchange, LinkEvent
 from explorer.core.link_modes import Disposition
-from explorer.pcsc.connection import CardConnection
+from explorer.link.connection import CardConnection, Link
+
+#: Makes the backend of a reader by name: a PC/SC link, or the embedded virtual reader's.
+LinkFactory = Callable[[str], Link]
 
 
 class ConnectionManager:
     """Hands out the CardConnection of a reader, creating its worker on first use.
 
     Thread rules: any thread. `sink` and `on_change` are called on the
-    connections' worker threads (see CardConnection).
+    connections' worker threads (see CardConnection); `link_for` on the
+    thread that first opens a reader.
     """
 
-    def __init__(self, sink: Callable[[Exchange | LinkEvent], None] | None = None,
+    def __init__(self, link_for: LinkFactory, sink: Callable[[Exchange | LinkEvent], None] | None = None,
                  on_change: Callable[[], None] | None = None) -> None:
+        self._link_for = link_for
         self._sink = sink
         self._on_change = on_change
         self._lock = threading.Lock()
@@ -28,7 +33,7 @@ class ConnectionManager:
         with self._lock:
             conn = self._open.get(reader)
             if conn is None:
-                conn = CardConnection(reader, self._sink, self._on_change)
+                conn = CardConnection(reader, self._link_for(reader), self._sink, self._on_change)
                 self._open[reader] = conn
             return conn
 

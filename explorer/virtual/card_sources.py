@@ -1,0 +1,73 @@
+"""Where an embedded reader's card comes from: the demo profile, a profile file, or a trace.
+
+`load_card` reads files and may take a while on a big trace: call it off the
+GUI thread. What it returns is made on that thread and then only handed on.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+
+from explorer.trace.journal import read_journal
+from explorer.trace.jsonl import TraceFormatError
+from explorer.virtual.card import VirtualCard
+from explorer.virtual.filesystem_card import FileSystemCard
+from explorer.virtual.profile import ProfileError, demo_profile, load_profile
+from explorer.virtual.replay import ReplayCard, ReplayMode
+
+
+class SourceKind(enum.Enum):
+    DEMO = "demo profile"
+    PROFILE = "profile"
+    TRACE = "trace"
+
+
+@dataclass(frozen=True)
+class CardSource:
+    kind: SourceKind
+    path: str = ""
+    mode: ReplayMode = ReplayMode.ORDER
+
+
+@dataclass(frozen=True)
+class LoadedCard:
+    card: VirtualCard
+    label: str  # what the tree and the status bar call it
+    note: str = ""  # what the tester should know (lines skipped, nothing to replay)
+
+
+class CardSourceError(ValueError):
+    """A profile or trace that cannot make a card; the message names the file and the place."""
+
+
+def load_card(source: CardSource) -> LoadedCard:
+    match source.kind:
+        case SourceKind.DEMO | SourceKind.PROFILE:
+            try:
+                profile = demo_profile() if source.kind is SourceKind.DEMO else load_profile(source.path)
+            except ProfileError as exc:
+                raise CardSourceError(str(exc)) from None
+            return LoadedCard(VirtualCard(profile.atr, FileSystemCard(profile)), f"profile {profile.name}")
+        case SourceKind.TRACE:
+            return _replay(Path(source.path), source.mode)
+    raise ValueError(f"unknown card source {source!r}")
+
+
+def _replay(path: Path, mode: ReplayMode) -> LoadedCard:
+    try:
+        contents = read_journal(path)
+    except (OSError, TraceFormatError, UnicodeError) as exc:
+        raise CardSourceError(f"{path}: {exc}") from None
+    handler = ReplayCard(contents.records, mode)
+    if not handler.exchanges:
+        raise CardSourceError(f"{path}: the trace holds no answered command to replay")
+    notes = []
+    if contents.problems:
+        notes.append(f"{len(contents.problems)} bad line(s) skipped, first: {contents.problems[0]}")
+    if contents.cut_short:
+        notes.append("the last line was cut short")
+    follow = "in order" if mode is ReplayMode.ORDER else "by command"
+    label = f"replay of {path.name} ({handler.exchanges} exchanges, {follow})"
+    return LoadedCard(VirtualCard(handler.atr, handler), label, "; ".join(notes))
