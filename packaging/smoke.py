@@ -10,10 +10,12 @@ bundle's own executable:
   version   `card-explorer --version` exits 0 and prints the version;
   profile   `emulate demo` reads the bundled demo card profile (explorer.assets in
             a frozen app), waits for a vpcd that is not there, stops on SIGTERM;
-  gui       the window, offscreen, with scratch XDG_CONFIG_HOME/XDG_DATA_HOME,
-            closed by the app itself after CARD_EXPLORER_QUIT_AFTER_MS (a hidden
-            variable read by explorer/ui/app.py for this): exit 0, no traceback,
-            and the settings written on close;
+  gui       the window, offscreen, with scratch XDG_CONFIG_HOME/XDG_DATA_HOME and
+            no PC/SC service (PCSCLITE_CSOCK_NAME points at nothing), closed by
+            the app itself after CARD_EXPLORER_QUIT_AFTER_MS (a hidden variable
+            read by explorer/ui/app.py for this): exit 0, no traceback, the
+            settings written on close, and the session journal showing the
+            embedded virtual reader with the demo card in it;
   gui_x11   the same on the xcb platform in a private Xvfb display (`xvfb-run`),
             when xvfb-run is installed: the plugin and libraries real desktops use;
   readers   only with --readers-json (a PC/SC service must be running, such as
@@ -44,7 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 NAME = "card-explorer"
-GUI_QUIT_MS = 1500
+GUI_QUIT_MS = 2500
 TIMEOUT_S = 60
 
 
@@ -153,11 +155,16 @@ def check_profile(exe: Path) -> None:
     expect("removed" in out, f"emulate demo did not remove its card: {out!r}")
 
 
+#: Embedded readers' names start so (explorer.virtual.embedded.READER_PREFIX).
+VIRTUAL_READER = "Card Explorer Virtual Reader"
+
+
 def check_gui(exe: Path, *, x11: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="card-explorer-smoke-") as scratch:
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb" if x11 else "offscreen",
                "XDG_CONFIG_HOME": f"{scratch}/config", "XDG_DATA_HOME": f"{scratch}/data",
-               "CARD_EXPLORER_QUIT_AFTER_MS": str(GUI_QUIT_MS)}
+               "CARD_EXPLORER_QUIT_AFTER_MS": str(GUI_QUIT_MS),
+               "PCSCLITE_CSOCK_NAME": f"{scratch}/no-pcscd.comm"}
         env.pop("DISPLAY", None)
         wrapper = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24 -nolisten tcp"] if x11 else []
         start = time.monotonic()
@@ -167,6 +174,12 @@ def check_gui(exe: Path, *, x11: bool = False) -> None:
         expect("Traceback" not in result.stderr, f"stderr has a traceback: {tail(result.stderr, 30)}")
         settings = Path(scratch, "config", "Card Explorer", "Card Explorer.conf")
         expect(settings.is_file(), "the window did not save its settings on close")
+        journals = list(Path(scratch, "data").rglob("*.jsonl"))
+        expect(len(journals) == 1, f"expected one session journal, found {len(journals)}")
+        events = [json.loads(line) for line in journals[0].read_text().splitlines()[1:]]
+        seen = {(e.get("origin"), e.get("reader", "").startswith(VIRTUAL_READER)) for e in events}
+        expect(("card inserted", True) in seen,
+               f"no card in the virtual reader without PC/SC; journal events: {sorted(seen)}")
 
 
 def check_readers(exe: Path) -> None:
