@@ -78,6 +78,30 @@ async def show_trace(window: object) -> None:
     await asyncio.sleep(0.5)
 
 
+async def drive_virtual(window: object, bridge: object) -> None:
+    """No pcscd: the window starts the embedded reader with the demo card; talk to it, open the menu."""
+    from explorer.ui.main_window import MainWindow
+    from tests.conftest import until
+
+    assert isinstance(window, MainWindow)
+    window.offer_virtual_reader()
+    await until(bridge.card_inserted, what="the demo card")  # type: ignore[attr-defined]
+    console = window.console
+    console.connect_button.click()
+    await until(console.idle, what="connect")
+    for command in ("00 A4 04 00 08 F0 43 41 52 44 45 58 50 00", "00 B2 01 14 00",
+                    "00 20 00 81 08 30 30 30 30 FF FF FF FF"):
+        console.input.set_command(command)
+        console.send_button.click()
+        await until(console.idle, what=command)
+    window.trace.poll()
+    bar = window.menuBar()
+    window.virtual.popup(window.mapToGlobal(bar.geometry().bottomLeft())
+                         + bar.actionGeometry(window.virtual.menuAction()).bottomLeft())
+    window.virtual.setActiveAction(window.virtual.action("trace_order"))
+    await asyncio.sleep(0.5)
+
+
 def main() -> int:
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
     xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"])
@@ -119,7 +143,27 @@ def main() -> int:
             window.docks["trace"].grab().save(str(outdir / "trace.png"))
         window.manager.close_all()
         bridge.stop()
-        print(f"saved main-window.png, console.png, atr.png and trace.png in {outdir}")
+        window.close()
+
+        # The same app with no PC/SC service: the embedded virtual reader.
+        bed.stop()
+        bridge = MonitorBridge()
+        window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
+                                              QSettings.Format.IniFormat))
+        window.resize(1360, 860)
+        window.show()
+        bridge.start()
+        loop = qasync.QEventLoop(app)  # the first one closed with its `with`
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(drive_virtual(window, bridge))
+            frame = window.frameGeometry()
+            window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height()).save(
+                str(outdir / "virtual-reader.png"))
+        window.virtual.hide()
+        window.manager.close_all()
+        bridge.stop()
+        print(f"saved main-window.png, console.png, atr.png, trace.png and virtual-reader.png in {outdir}")
     finally:
         if link is not None:
             link.remove()

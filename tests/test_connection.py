@@ -268,13 +268,13 @@ def test_queued_call_cancelled_is_never_sent(conn: PcscConnection, insert_card: 
 
 def test_manager_shares_one_connection_per_reader(insert_card: CardFactory, readers: list[str]) -> None:
     insert_card(readers[0])
-    changes: list[int] = []
-    manager = ConnectionManager(PcscLink, on_change=lambda: changes.append(1))
+    changes: list[str] = []
+    manager = ConnectionManager(PcscLink, on_change=changes.append)
     try:
         a = manager.open(readers[0])
         assert manager.open(readers[0]) is a and manager.readers() == [readers[0]]
         a.connect().result(5)
-        assert changes, "the monitor is not told about our own connect"
+        assert changes == [readers[0]], "the monitor is not told about our own connect"
     finally:
         assert manager.close_all()
     with pytest.raises(ce.NotConnected, match="closed"):

@@ -69,7 +69,9 @@ def connections(hub: EmbeddedReaders) -> Iterator[list[CardConnection]]:
 
 def connect(hub: EmbeddedReaders, reader: str, made: list[CardConnection],
             sink: list[Exchange | LinkEvent] | None = None) -> CardConnection:
-    conn = CardConnection(reader, hub.link(reader), None if sink is None else sink.append)
+    """A connection wired as the window's manager wires it: changes refresh the reader's state."""
+    conn = CardConnection(reader, hub.link(reader), None if sink is None else sink.append,
+                          lambda: hub.refresh(reader))
     made.append(conn)
     return conn
 
@@ -232,9 +234,12 @@ def test_a_session_trace_replays_in_the_embedded_reader(connections: list[CardCo
     hub = EmbeddedReaders(store.add_monitor_event)
     demo_reader = hub.add_reader()
     hub.insert(demo_reader, load_card(CardSource(SourceKind.DEMO)).card)
-    conn = CardConnection(demo_reader, hub.link(demo_reader), store)
+    conn = CardConnection(demo_reader, hub.link(demo_reader), store, lambda: hub.refresh(demo_reader))
     connections.append(conn)
     conn.connect().result(5)
+    # As with PC/SC: the connection's record first, then the reader's new state.
+    assert [r.origin for r in store.records()][-2:] == ["connected", "reader state"]
+    assert store.records()[-1].detail == "in use"
     commands = [SELECT_MF, bytes.fromhex("00A4000C022F00"), bytes.fromhex("00B0000010"),
                 bytes.fromhex("0084000008")]
     answers = [conn.send(c).result(5) for c in commands]

@@ -18,11 +18,13 @@ class ConnectionManager:
 
     Thread rules: any thread. `sink` and `on_change` are called on the
     connections' worker threads (see CardConnection); `link_for` on the
-    thread that first opens a reader.
+    thread that first opens a reader. `on_change(reader)` follows a change a
+    connection made to its reader (connected, disconnected, reset), so the
+    reader's backend can report the new sharing state.
     """
 
     def __init__(self, link_for: LinkFactory, sink: Callable[[Exchange | LinkEvent], None] | None = None,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[str], None] | None = None) -> None:
         self._link_for = link_for
         self._sink = sink
         self._on_change = on_change
@@ -33,7 +35,9 @@ class ConnectionManager:
         with self._lock:
             conn = self._open.get(reader)
             if conn is None:
-                conn = CardConnection(reader, self._link_for(reader), self._sink, self._on_change)
+                changed = self._on_change
+                conn = CardConnection(reader, self._link_for(reader), self._sink,
+                                      None if changed is None else lambda: changed(reader))
                 self._open[reader] = conn
             return conn
 

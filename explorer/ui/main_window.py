@@ -45,9 +45,8 @@ class MainWindow(QMainWindow):
         self._select_when_in: set[str] = set()
         self.store = store if store is not None else self._new_store()
         self.embedded = EmbeddedReaders(monitor.post)
-        # The monitor re-reads reader flags after our own connects: pcscd does not wake it for those.
         self.manager = manager or ConnectionManager(self._link_for, sink=self.store,
-                                                    on_change=monitor.refresh)
+                                                    on_change=self._reader_changed)
         self.readers = ReaderTreePanel()
         self.console = ConsolePanel(self.manager, settings)
         self.atr = AtrPanel(settings)
@@ -85,6 +84,14 @@ class MainWindow(QMainWindow):
 
     def _link_for(self, reader: str) -> Link:
         return self.embedded.link(reader) if self.embedded.owns(reader) else self._monitor.open_link(reader)
+
+    def _reader_changed(self, reader: str) -> None:
+        """On a connection's worker, after it connected, disconnected or reset."""
+        if self.embedded.owns(reader):
+            self.embedded.refresh(reader)
+        else:
+            # pcscd does not wake the monitor for our own connects: it re-reads reader flags.
+            self._monitor.refresh()
 
     # -- the embedded virtual reader ----------------------------------------------------
 

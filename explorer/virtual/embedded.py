@@ -60,6 +60,8 @@ class _Slot:
     exclusive: EmbeddedLink | None = None
     transaction: EmbeddedLink | None = None
     contact: threading.Lock = field(default_factory=threading.Lock)
+    #: The watched flags last reported, so `refresh` reports only a change.
+    reported: ReaderFlag = ReaderFlag(0)
 
     def flags(self) -> ReaderFlag:
         flags = ReaderFlag.PRESENT if self.card is not None else ReaderFlag.EMPTY
@@ -135,7 +137,6 @@ class EmbeddedReaders:
             slot = self._slots.get(reader)
             if slot is None or slot.card is None:
                 return False
-            before = slot.flags()
             card, slot.card, slot.label = slot.card, None, ""
             slot.insertion += 1
             slot.holders.clear()
@@ -143,7 +144,7 @@ class EmbeddedReaders:
             self._changed.notify_all()
         card.power_off()
         self._sink(CardRemoved(reader, time.time()))
-        self._report(reader, before, ReaderFlag.EMPTY)
+        self.refresh(reader)
         return True
 
     def _slot(self, reader: str) -> _Slot:
@@ -153,10 +154,22 @@ class EmbeddedReaders:
             raise ce.UnknownReader(reader, sentence="this virtual reader has been removed")
         return slot
 
-    def _report(self, reader: str, before: ReaderFlag, after: ReaderFlag) -> None:
-        """A state event when a watched flag (in use, exclusive) changed, as the PC/SC monitor does."""
-        if before & WATCHED_FLAGS != after & WATCHED_FLAGS:
-            self._sink(ReaderStateChanged(reader, after, time.time()))
+    def refresh(self, reader: str) -> None:
+        """Report the reader's state if a watched flag (in use, exclusive) changed since last time.
+
+        What the PC/SC monitor's refresh does: the connection manager calls it
+        after a connection changed the reader (on_change), so the state event
+        comes after the connection's own record of the change.
+        """
+        with self._lock:
+            slot = self._slots.get(reader)
+            if slot is None:
+                return
+            flags = slot.flags()
+            if flags & WATCHED_FLAGS == slot.reported:
+                return
+            slot.reported = flags & WATCHED_FLAGS
+        self._sink(ReaderStateChanged(reader, flags, time.time()))
 
     def link(self, reader: str) -> EmbeddedLink:
         return EmbeddedLink(self, reader)
@@ -219,15 +232,12 @@ class EmbeddedLink:
             if slot.exclusive not in (None, self) or (share is ShareMode.EXCLUSIVE and others):
                 raise ce.SharingViolation(self.reader)
             active = Protocol.UNDEFINED if card is None else self._negotiate(card.atr, protocol)
-            before = slot.flags()
             slot.holders.add(self)
             slot.exclusive = self if share is ShareMode.EXCLUSIVE else None
             self._share, self._protocol = share, active
             self._insertion, self._resets = slot.insertion, slot.resets
-            after = slot.flags()
             if card is not None and not card.powered:
                 card.power_on()
-        hub._report(self.reader, before, after)
         return active, b"" if card is None else card.atr
 
     def _negotiate(self, atr: bytes, wanted: Protocol) -> Protocol:
@@ -252,15 +262,11 @@ class EmbeddedLink:
                 self._share = None
                 return
             card = slot.card if slot.insertion == self._insertion else None
-            before = slot.flags()
             self._forget(slot)
-            after = slot.flags()
         if disposition is Disposition.EJECT and card is not None:
             hub.eject(self.reader)  # an embedded reader can eject, like a motorised one
-            return
-        if card is not None:
+        elif card is not None:
             self._dispose(slot, card, disposition)
-        hub._report(self.reader, before, after)
 
     def _dispose(self, slot: _Slot, card: VirtualCard, disposition: Disposition) -> None:
         if disposition is Disposition.LEAVE:
@@ -286,9 +292,7 @@ class EmbeddedLink:
             active = self._negotiate(card.atr, protocol)
             if share is ShareMode.EXCLUSIVE and slot.holders - {self}:
                 raise ce.SharingViolation(self.reader)
-            before = slot.flags()
             slot.exclusive = self if share is ShareMode.EXCLUSIVE else None
-            after = slot.flags()
             self._share, self._protocol = share, active
             slot.resets += 1
             self._resets = slot.resets
@@ -298,7 +302,6 @@ class EmbeddedLink:
                 card.power_on()
             else:
                 card.reset()
-        hub._report(self.reader, before, after)
         return active, card.atr
 
     def begin_transaction(self) -> None:
@@ -371,7 +374,4 @@ class EmbeddedLink:
             if slot is None or self not in slot.holders:
                 self._share = None
                 return
-            before = slot.flags()
             self._forget(slot)
-            after = slot.flags()
-        self._hub._report(self.reader, before, after)
