@@ -2,7 +2,7 @@
 
 Two manager paths, each with the APDU check, the 61xx/6Cxx pipeline and the
 Exchange record: `Session.send` (blocking, runs on the calling thread: what
-scripts and the CLI without --timeout use) and `CardConnection.send(apdu)
+scripts and the CLI without --timeout use) and `PcscConnection.send(apdu)
 .result()` through the reader's worker thread (what the GUI awaits, and
 sessions with a timeout). The baseline is what the issue names, raw pyscard:
 `smartcard.System.readers()` -> `reader.createConnection()`, `.connect()`,
@@ -37,7 +37,7 @@ from smartcard.System import readers as pyscard_readers  # noqa: E402
 
 from explorer.core.exchange import Reply  # noqa: E402
 from explorer.core.link_modes import Protocol, ShareMode  # noqa: E402
-from explorer.pcsc.connection import CardConnection  # noqa: E402
+from explorer.pcsc.connection import PcscConnection  # noqa: E402
 from explorer.pcsc.session import Session  # noqa: E402
 from tests.testbed import PcscBed, bench_bed  # noqa: E402
 
@@ -159,7 +159,7 @@ def free_reader(bed: PcscBed) -> str:
 def measure(bed: PcscBed, samples: int, block: int) -> dict[str, object]:
     reader = free_reader(bed)
     with served_card(bed, reader):
-        worker = CardConnection(reader)
+        worker = PcscConnection(reader)
         session = raw = None
         try:
             worker.connect(Protocol.ANY, ShareMode.SHARED).result(10)

@@ -43,6 +43,7 @@ READER_PREFIX = "Card Explorer Virtual Reader"
 VENDOR = b"Card Explorer"
 
 _PROTOCOL_OF_T = {0: Protocol.T0, 1: Protocol.T1}
+_NOTHING_WATCHED = ReaderFlag(0)
 
 
 @dataclass(eq=False)
@@ -61,7 +62,7 @@ class _Slot:
     transaction: EmbeddedLink | None = None
     contact: threading.Lock = field(default_factory=threading.Lock)
     #: The watched flags last reported, so `refresh` reports only a change.
-    reported: ReaderFlag = ReaderFlag(0)
+    reported: ReaderFlag = _NOTHING_WATCHED
 
     def flags(self) -> ReaderFlag:
         flags = ReaderFlag.PRESENT if self.card is not None else ReaderFlag.EMPTY
