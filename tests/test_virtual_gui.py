@@ -127,6 +127,13 @@ def test_without_pcsc_support_the_virtual_menu_does_it_all(
         boxes[0].close()
         assert window.embedded.card_label(second) is None and model.card_count() == 1
 
+        # Right click on the second reader: the Virtual menu, acting on it.
+        window.readers.select_card(FIRST)
+        view = window.readers.view
+        rect = view.visualRect(model.reader_index(second))
+        view.customContextMenuRequested.emit(rect.center())
+        assert menu.isVisible() and menu.target() == second
+        menu.hide()
         with qtbot.waitSignal(bridge.reader_removed, timeout=5000):
             menu.action("remove_reader").trigger()
         assert model.reader_names() == [FIRST]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.atr = AtrPanel(settings)
         self.readers.selection_changed.connect(self.console.set_target)
         self.readers.selection_changed.connect(self.atr.set_target)
+        self.readers.context_requested.connect(self._reader_context_menu)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("readers", "Readers", self.readers, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("console", "APDU console", self.console, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -109,6 +110,14 @@ class MainWindow(QMainWindow):
     def start_virtual_reader(self) -> str:
         """An embedded reader with the demo card in it, selected once the card is in."""
         return self.virtual.insert(CardSource(SourceKind.DEMO))
+
+    def _reader_context_menu(self, reader: str, at: QPoint) -> None:
+        """Right click on a virtual reader (or off the rows): the Virtual menu, acting on that reader."""
+        if reader and not self.embedded.owns(reader):
+            return
+        if reader:
+            self.readers.select_card(reader)
+        self.virtual.popup(at)
 
     def _virtual_card_inserted(self, reader: str, label: str) -> None:
         # The hub's CardInserted is still queued on the bridge: select when it lands.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QVBoxLayout, QWidget
 
 from explorer.core.reader_events import CardInserted, MonitorEvent, ReaderAdded
@@ -14,6 +14,8 @@ class ReaderTreePanel(QWidget):
 
     #: (reader name, ATR bytes or None when a reader row is selected)
     selection_changed = Signal(str, object)
+    #: (reader name, or '' off any row; global position) on a right click
+    context_requested = Signal(str, QPoint)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -32,6 +34,13 @@ class ReaderTreePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        reader = index.data(READER_ROLE) if index.isValid() else ""
+        self.context_requested.emit(reader, self.view.viewport().mapToGlobal(pos))
 
     def apply(self, event: MonitorEvent) -> None:
         self.model.apply(event)
