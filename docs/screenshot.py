@@ -126,14 +126,19 @@ def main() -> int:
         link.insert()
         wait_reader(reader, present=True)
         app = QApplication([])
-        loop = qasync.QEventLoop(app)
-        asyncio.set_event_loop(loop)
-        bridge = MonitorBridge()
-        window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
-                                              QSettings.Format.IniFormat))
-        window.resize(1360, 860)
-        window.show()
-        bridge.start()
+
+        def open_window() -> tuple[MonitorBridge, MainWindow, qasync.QEventLoop]:
+            bridge = MonitorBridge()
+            window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
+                                                  QSettings.Format.IniFormat))
+            window.resize(1360, 860)
+            window.show()
+            bridge.start()
+            loop = qasync.QEventLoop(app)  # one per window: `with loop` closes it
+            asyncio.set_event_loop(loop)
+            return bridge, window, loop
+
+        bridge, window, loop = open_window()
         with loop:
             loop.run_until_complete(drive(window, bridge, reader))
             window.grab().save(str(outdir / "main-window.png"))
@@ -147,14 +152,7 @@ def main() -> int:
 
         # The same app with no PC/SC service: the embedded virtual reader.
         bed.stop()
-        bridge = MonitorBridge()
-        window = MainWindow(bridge, QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"),
-                                              QSettings.Format.IniFormat))
-        window.resize(1360, 860)
-        window.show()
-        bridge.start()
-        loop = qasync.QEventLoop(app)  # the first one closed with its `with`
-        asyncio.set_event_loop(loop)
+        bridge, window, loop = open_window()
         with loop:
             loop.run_until_complete(drive_virtual(window, bridge))
             frame = window.frameGeometry()
