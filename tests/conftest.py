@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import queue
 import subprocess
@@ -253,6 +254,11 @@ def no_leftovers() -> Iterator[None]:
     me = psutil.Process()
     children_before = {p.pid for p in me.children(recursive=True)}
     yield
+    # Free this test's dropped windows and panels now, on the GUI thread. Left to
+    # a later cyclic collection, they may be deleted on whatever thread allocates
+    # then (a card worker): Qt cannot unregister a QObject's timers from another
+    # thread, and the GUI thread's next timer event lands on freed memory.
+    gc.collect()
     allowed = {_bed.pid} if _bed is not None and _bed.pid is not None else set()
     deadline = time.monotonic() + 2.0
     new_threads = [t for t in threading.enumerate() if t not in threads_before]
