@@ -244,7 +244,7 @@ def running(args: list[str]) -> Iterator[subprocess.Popen[str]]:
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers() -> Iterator[None]:
+def no_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a thread or a child process running.
 
     Threads get a short grace to finish (joined, not slept on); the session
@@ -258,7 +258,8 @@ def no_leftovers() -> Iterator[None]:
     # a later cyclic collection, they may be deleted on whatever thread allocates
     # then (a card worker): Qt cannot unregister a QObject's timers from another
     # thread, and the GUI thread's next timer event lands on freed memory.
-    gc.collect()
+    if {"qtbot", "qapp"} & set(request.fixturenames):
+        gc.collect()
     allowed = {_bed.pid} if _bed is not None and _bed.pid is not None else set()
     deadline = time.monotonic() + 2.0
     new_threads = [t for t in threading.enumerate() if t not in threads_before]

@@ -74,10 +74,16 @@ def test_emulate_command(readers: list[str], bed: PcscBed) -> None:
     with running([sys.executable, "-m", "explorer", "emulate", "--port", str(bed.port_of(reader)),
                   "--atr", "3B 02 14 50"]) as proc:
         assert wait_reader(reader, present=True, timeout=10) == bytes.fromhex("3B021450")
+        assert proc.stdout is not None
+        # emulate says "inserted" once it sees vpcd's connection, which may come after
+        # pcscd shows the card: wait for the line (pytest's timeout is the deadline).
+        while (line := proc.stdout.readline()) and line.strip() != "inserted":
+            pass
+        assert line.strip() == "inserted"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
-    assert "inserted" in out and out.rstrip().endswith("removed")
+    assert out.rstrip().endswith("removed")
     wait_reader(reader, present=False)
 
 
