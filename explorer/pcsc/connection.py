@@ -53,10 +53,13 @@ class PcscLink:
 
     def _check(self, hresult: int, action: str) -> None:
         if hresult != scard.SCARD_S_SUCCESS:
-            error = card_error(hresult, self.reader, action)
-            if isinstance(error, ce.ServiceGone | ce.CardRemoved | ce.NoCard):
-                self._card = None
-            raise error
+            raise self._forget_if_gone(card_error(hresult, self.reader, action))
+
+    def _forget_if_gone(self, error: ce.CardError) -> ce.CardError:
+        """`error`, after dropping the handle when it means the card or the service is gone."""
+        if isinstance(error, ce.ServiceGone | ce.CardRemoved | ce.NoCard):
+            self._card = None
+        return error
 
     def _need_card(self) -> int:
         if self._card is None:
@@ -119,10 +122,7 @@ class PcscLink:
         hresult, response = scard.SCardTransmit(self._need_card(), proto, list(apdu))
         self._check(hresult, "transmit")
         if len(response) < 2:
-            error = self._why_no_status_word(len(response))
-            if isinstance(error, ce.ServiceGone | ce.CardRemoved):
-                self._card = None
-            raise error
+            raise self._forget_if_gone(self._why_no_status_word(len(response)))
         return bytes(response)
 
     def _why_no_status_word(self, length: int) -> ce.CardError:
