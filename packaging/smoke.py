@@ -119,7 +119,7 @@ def check_libs(dist: Path, exe: Path) -> None:
 def check_version(exe: Path) -> None:
     result = run(exe, "--version")
     expect(result.returncode == 0, f"--version exit {result.returncode}: {tail(result.stderr)}")
-    expect(re.fullmatch(r"card-explorer \d+\.\d+\S*", result.stdout.strip()) is not None,
+    expect(re.fullmatch(r"card-explorer \d+\.\d+\S*", result.stdout.partition("\n")[0].strip()) is not None,
            f"--version printed {result.stdout!r}")
 
 

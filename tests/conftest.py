@@ -29,6 +29,8 @@ from tests.testbed import BedError, PcscBed
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Session journals of the windows tests open go to a scratch data directory, not the user's.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="card-explorer-tests-")
+# And the GUI's log file (platformdirs' user log dir is under XDG_STATE_HOME on Linux).
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="card-explorer-tests-state-")
 
 
 # -- the test bed -------------------------------------------------------------

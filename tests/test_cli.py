@@ -27,7 +27,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
 def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"card-explorer {__version__}"
+    assert result.stdout.splitlines()[0] == f"card-explorer {__version__}"  # then versions and paths
 
 
 def test_readers_json(readers: list[str], insert_card: CardFactory) -> None:

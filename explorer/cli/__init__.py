@@ -13,7 +13,6 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from explorer import __version__
 from explorer.core.log_levels import TRAFFIC
 
 EXIT_OK = 0
@@ -24,6 +23,22 @@ EXIT_CARD_ERROR = 4
 EXIT_INTERRUPTED = 130
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the first line `card-explorer X.Y.Z`, then Python, Qt, PySide6, pyscard, the
+    platform and where the log and journal are (explorer.diagnostics, imported only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from explorer.diagnostics import version_text
+
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from explorer.cli import atr, emulate, monitor, readers, send
 
@@ -31,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="card-explorer",
         description="Smart-card explorer. Without a command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"card-explorer {__version__}")
+    parser.add_argument("--version", action=VersionAction,
+                        help="show the versions (app, Python, Qt, PySide6, pyscard), the platform, "
+                             "the log file and the journal directory, and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -10,9 +10,12 @@ from collections.abc import Sequence
 
 import qasync
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from explorer.assets import asset_path
 from explorer.link.bridge import EventBridge
+from explorer.ui import crash
 from explorer.ui.main_window import MainWindow
 
 
@@ -33,6 +36,11 @@ def run(argv: Sequence[str]) -> int:
     assert isinstance(app, QApplication)
     app.setOrganizationName("Card Explorer")
     app.setApplicationName("Card Explorer")
+    # Wayland docks match the window to packaging/card-explorer.desktop by this name.
+    app.setDesktopFileName("card-explorer")
+    app.setWindowIcon(QIcon(str(asset_path("icons", "card-explorer-256.png"))))
+    # The private log file, faulthandler, and the crash dialog (hidden CARD_EXPLORER_CRASH_TEST: crash.py).
+    reporter = crash.install(app)
     monitor = event_bridge()
     window = MainWindow(monitor, QSettings())
     if os.environ.get("CARD_EXPLORER_EXIT_WHEN_SHOWN"):  # hidden, for bench/startup.py
@@ -57,6 +65,7 @@ def run(argv: Sequence[str]) -> int:
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
     loop = qasync.QEventLoop(app)
+    loop.set_exception_handler(reporter.asyncio_handler)
     asyncio.set_event_loop(loop)
     try:
         with loop:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from explorer import __version__
 from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
@@ -154,9 +154,16 @@ class MainWindow(QMainWindow):
         view.addAction(reset)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Card Explorer", self)
-        about.triggered.connect(lambda: QMessageBox.about(
-            self, "About Card Explorer", f"Card Explorer {__version__}\nA smart-card explorer."))
+        about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def show_about(self) -> QDialog:
+        """Versions, the log file and the journal directory; the dialog is imported when asked for."""
+        from explorer.ui.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        return dialog
 
     def on_event(self, event: MonitorEvent) -> None:
         self.store.add_monitor_event(event)
