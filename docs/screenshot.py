@@ -4,7 +4,11 @@ Starts a private pcscd with two vpcd readers and puts the virtual card in one,
 then runs the main window in this process on an Xvfb display (xcb), drives it
 as a tester would (select the card, connect, send a few commands, type a bad
 one) and saves the whole window, the console panel, the ATR panel and the trace.
+Then, with pcscd stopped, the app on its embedded virtual reader, and the crash
+dialog forced by the hidden hook (CARD_EXPLORER_CRASH_TEST, explorer/ui/crash.py).
 Usage: python docs/screenshot.py [OUTDIR]
+       python docs/screenshot.py --crash-only [--screen 1024x700] [OUTDIR]
+           only the crash dialog, no pcscd (the window runs without PC/SC)
 """
 
 from __future__ import annotations
@@ -102,7 +106,74 @@ async def drive_virtual(window: object, bridge: object) -> None:
     await asyncio.sleep(0.5)
 
 
+def crash_dialog(app: object, outdir: Path) -> None:
+    """The window without PC/SC on its virtual reader, and the crash dialog the hidden hook forces.
+
+    The log goes to a scratch home, so the dialog shows where a user's log lives
+    (~/.local/state/card-explorer/log) under that home."""
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.link.bridge import EventBridge
+    from explorer.ui import crash
+    from explorer.ui.main_window import MainWindow
+    from tests.conftest import until
+
+    assert isinstance(app, QApplication)
+    home = Path(tempfile.mkdtemp(prefix="home-"))
+    os.environ.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"),
+                      **{crash.TEST_HOOK_ENV: "1"})
+    os.environ.pop("XDG_STATE_HOME", None)
+    reporter = crash.install(app)
+    bridge = EventBridge()
+    window = MainWindow(bridge, QSettings(str(home / "s.ini"), QSettings.Format.IniFormat))
+    window.resize(1360, 860)
+    window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        async def until_shown() -> None:
+            window.offer_virtual_reader()
+            await until(reporter.dialog_shown, what="the crash dialog")
+            await asyncio.sleep(0.5)  # let the dialog paint
+
+        loop.run_until_complete(until_shown())
+        assert reporter.dialog is not None
+        assert reporter.dialog.grab().save(str(outdir / "crash-dialog.png")), f"cannot write in {outdir}"
+        screen = window.screen().geometry()
+        window.screen().grabWindow(0, 0, 0, screen.width(), screen.height()).save(
+            str(Path(tempfile.gettempdir()) / f"crash-dialog-screen-{screen.width()}x{screen.height()}.png"))
+    window.close()
+    reporter.uninstall()
+    os.environ.pop(crash.TEST_HOOK_ENV)
+
+
+def crash_only(args: list[str]) -> int:
+    """--crash-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
+    size = "1440x900"
+    if "--screen" in args:
+        i = args.index("--screen")
+        size = args[i + 1]
+        del args[i:i + 2]
+    outdir = Path(args[0] if args else ROOT / "docs")
+    xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", f"{size}x24", "-nolisten", "tcp"])
+    os.environ.update(DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=tempfile.mkdtemp())
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication([])
+        crash_dialog(app, outdir)
+        print(f"saved crash-dialog.png in {outdir}")
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    return 0
+
+
 def main() -> int:
+    if "--crash-only" in sys.argv:
+        return crash_only([a for a in sys.argv[1:] if a != "--crash-only"])
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
     xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"])
     os.environ.update(DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=tempfile.mkdtemp())
@@ -161,7 +232,10 @@ def main() -> int:
         window.virtual.hide()
         window.manager.close_all()
         bridge.stop()
-        print(f"saved main-window.png, console.png, atr.png, trace.png and virtual-reader.png in {outdir}")
+        window.close()
+        crash_dialog(app, outdir)
+        print(f"saved main-window.png, console.png, atr.png, trace.png, virtual-reader.png and "
+              f"crash-dialog.png in {outdir}")
     finally:
         if link is not None:
             link.remove()
