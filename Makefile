@@ -5,13 +5,17 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools \
-	python3 python3-venv python3-dev gcc make swig pkg-config \
-	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxcb-shape0 \
-	libxkbcommon-x11-0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+# What the app needs at run time: one list, also the .deb's Depends.
+RUNTIME_PACKAGES := $(shell sed 's/\#.*//' packaging/runtime-packages.txt | awk 'NF {print $$1}')
+# Building pyscard, the test bed (pcscd + vpcd, pcsc-tools), a display for the
+# X11 smoke check, and the .deb checks (lintian, a debootstrap clean root).
+BUILD_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools \
+	python3 python3-venv python3-dev gcc make swig pkg-config binutils \
+	xvfb xauth lintian debootstrap
+APT_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES)
 PYTEST_ARGS ?=
 
-.PHONY: run test apt venv lint clean bundle
+.PHONY: run test apt venv lint clean bundle deb
 
 run: venv
 	$(VENV)/bin/card-explorer
@@ -33,7 +37,7 @@ apt:
 
 venv: apt $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -47,6 +51,11 @@ lint: venv
 # One-folder PyInstaller bundle in dist/card-explorer/ (packaging/card-explorer.spec).
 bundle: venv
 	$(PY) packaging/build.py
+
+# dist/card-explorer_<version>_<arch>.deb from the bundle (packaging/deb.py), checked by lintian.
+deb: venv
+	$(PY) packaging/build.py
+	$(PY) packaging/deb.py --lintian
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

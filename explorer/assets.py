@@ -1,21 +1,27 @@
-"""Where bundled resources live.
+"""Where the app's resources live.
 
-One place knows the bundle layout, so callers ask for `asset_path("x.txt")`
-and never care whether they run from a checkout or from a PyInstaller build
-(which unpacks the data files under `sys._MEIPASS/resources`).
+One place knows the layouts, so callers ask for `asset_path("x.txt")` and never
+care how the app was installed. The data are the top-level `resources/` folder
+of the source tree; a wheel installs them as package data under
+`explorer/resources/` (setup.py maps them there), and the PyInstaller bundle
+puts them at the same place under `sys._MEIPASS`, where the bundle's modules
+say they live. A checkout (or an editable install) has no `explorer/resources`
+and uses the source tree's folder.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_root() -> Path:
+    """The folder that holds the resources: installed package data, else the source tree's."""
+    installed = _PACKAGE / "resources"
+    return installed if installed.is_dir() else _PACKAGE.parent / "resources"
 
 
 def asset_path(*parts: str) -> Path:
-    """The path of a bundled resource; it may not exist."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if getattr(sys, "frozen", False) and bundle is not None:
-        root = Path(bundle) / "resources"
-    else:
-        root = Path(__file__).resolve().parent.parent / "resources"
-    return root.joinpath(*parts)
+    """The path of a resource; it may not exist."""
+    return resource_root().joinpath(*parts)

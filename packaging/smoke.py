@@ -3,10 +3,12 @@
 DIST_DIR is the one-folder bundle (dist/card-explorer). Checks, each run from the
 bundle's own executable:
 
-  files     the executable, resources/ (smartcard_list.txt, cards/demo.json) in
+  files     the executable, explorer/resources/ (smartcard_list.txt, cards/demo.json) in
             the bundle, and no libpcsclite (it must be the system's);
   libs      every bundled binary's libraries resolve (ldd, as the bootloader
-            sets the library path), so no exclusion in the spec broke a kept one;
+            sets the library path), so no exclusion in the spec broke a kept one
+            and the system has the packages of packaging/runtime-packages.txt;
+            an unresolved library is named with the Debian package that has it;
   version   `card-explorer --version` exits 0 and prints the version;
   profile   `emulate demo` reads the bundled demo card profile (explorer.assets in
             a frozen app), waits for a vpcd that is not there, stops on SIGTERM;
@@ -22,7 +24,9 @@ bundle's own executable:
             the test bed): `readers --json` exits 0 and prints a JSON array.
 
 Progress goes to stderr; the last line on stdout is one JSON object:
-{"bundle_mb": ..., "build_s": ..., "checks": {name: true|false}, "problems": [...], "ok": ...}.
+{"bundle_mb": ..., "build_s": ..., "checks": {name: true|false}, "problems": [...],
+"system_libs": {soname: path}, "ok": ...}; system_libs are the libraries the bundle
+takes from the system (each must be in packaging/runtime-packages.txt).
 bundle_mb is MiB (du -sh); build_s comes from packaging/build.py's
 card-explorer.build.json next to the bundle, null when absent. Exit status 0 when ok.
 """
@@ -44,6 +48,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from debian_packages import package_for, runtime_packages
 
 NAME = "card-explorer"
 GUI_QUIT_MS = 2500
@@ -91,8 +97,8 @@ def tail(text: str, lines: int = 15) -> str:
 def check_files(dist: Path, exe: Path) -> None:
     internal = dist / "_internal"
     expect(exe.is_file() and os.access(exe, os.X_OK), f"{exe} is not an executable")
-    for rel in ("resources/smartcard_list.txt", "resources/smartcard_list.LICENSE.md",
-                "resources/cards/demo.json"):
+    for rel in ("explorer/resources/smartcard_list.txt", "explorer/resources/smartcard_list.LICENSE.md",
+                "explorer/resources/cards/demo.json"):
         expect((internal / rel).is_file(), f"{rel} is not in the bundle")
     pcsclite = sorted(str(p.relative_to(dist)) for p in dist.rglob("libpcsclite*"))
     expect(not pcsclite, f"bundles {pcsclite}: it must be the system's")
@@ -103,17 +109,33 @@ def _is_elf(path: Path) -> bool:
         return f.read(4) == b"\x7fELF"
 
 
-def check_libs(dist: Path, exe: Path) -> None:
+def bundle_links(dist: Path) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """ldd over the executable and every bundled ELF file, with the library path
+    the bootloader sets: (unresolved soname -> the files that need it,
+    soname resolved outside the bundle -> its path)."""
     internal = dist / "_internal"
     env = {**os.environ, "LD_LIBRARY_PATH": str(internal)}
     missing: dict[str, set[str]] = {}
+    system: dict[str, str] = {}
     binaries = [p for p in internal.rglob("*.so*") if p.is_file() and not p.is_symlink() and _is_elf(p)]
-    for path in [exe, *binaries]:
+    for path in [dist / NAME, *binaries]:
         out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, env=env).stdout
-        for name in re.findall(r"^\s*(\S+)\s+=>\s+not found", out, re.M):
-            missing.setdefault(name, set()).add(str(path.relative_to(dist)))
+        for name, where in re.findall(r"^\s*(\S+)\s+=>\s+(.+?)\s*(?:\(0x[0-9a-f]+\))?$", out, re.M):
+            if where == "not found":
+                missing.setdefault(name, set()).add(str(path.relative_to(dist)))
+            elif not where.startswith(str(dist)):
+                system[name] = where
+    return missing, system
+
+
+def check_libs(dist: Path, found: dict[str, str]) -> None:
+    """Every library resolves; `found` gets the ones taken from the system."""
+    missing, system = bundle_links(dist)
+    found.update(system)
+    packages = runtime_packages()
     expect(not missing, "unresolved libraries: " + "; ".join(
-        f"{name} (needed by {', '.join(sorted(by)[:3])})" for name, by in sorted(missing.items())))
+        f"{name} ({package_for(name, packages)}; needed by {', '.join(sorted(by)[:3])})"
+        for name, by in sorted(missing.items())))
 
 
 def check_version(exe: Path) -> None:
@@ -206,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
 
     checks: list[tuple[str, Callable[[], None]]] = [
         ("files", lambda: check_files(dist, exe)),
-        ("libs", lambda: check_libs(dist, exe)),
+        ("libs", lambda: check_libs(dist, system_libs)),
         ("version", lambda: check_version(exe)),
         ("profile", lambda: check_profile(exe)),
         ("gui", lambda: check_gui(exe)),
@@ -216,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.readers_json:
         checks.append(("readers", lambda: check_readers(exe)))
 
+    system_libs: dict[str, str] = {}
     results: dict[str, bool] = {}
     problems: list[str] = []
     for name, check in checks:
@@ -238,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)
     print(json.dumps({"bundle_mb": bundle_mb, "build_s": build_s, "checks": results,
-                      "problems": problems, "ok": ok}))
+                      "problems": problems, "system_libs": system_libs, "ok": ok}))
     return 0 if ok else 1
 
 
