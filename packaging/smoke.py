@@ -185,6 +185,7 @@ def check_gui(exe: Path, *, x11: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="card-explorer-smoke-") as scratch:
         env = {**os.environ, "QT_QPA_PLATFORM": "xcb" if x11 else "offscreen",
                "XDG_CONFIG_HOME": f"{scratch}/config", "XDG_DATA_HOME": f"{scratch}/data",
+               "XDG_STATE_HOME": f"{scratch}/state", "XDG_CACHE_HOME": f"{scratch}/cache",
                "CARD_EXPLORER_QUIT_AFTER_MS": str(GUI_QUIT_MS),
                "PCSCLITE_CSOCK_NAME": f"{scratch}/no-pcscd.comm"}
         env.pop("DISPLAY", None)

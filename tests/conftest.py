@@ -7,7 +7,9 @@ import contextlib
 import gc
 import os
 import queue
+import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -26,6 +28,7 @@ from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
 from explorer.virtual.vpcd import VpcdLink
 from tests.testbed import BedError, PcscBed
 
+ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Session journals of the windows tests open go to a scratch data directory, not the user's.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="card-explorer-tests-")
@@ -59,6 +62,22 @@ def bed(pcsc_bed: PcscBed) -> Iterator[PcscBed]:
     yield pcsc_bed
     if pcsc_bed.process is None or pcsc_bed.process.poll() is not None:
         pcsc_bed.start()
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The PyInstaller bundle, built once per session into a scratch directory
+    (packaging/build.py), so the checkout stays clean; removed at the end."""
+    if os.environ.get("CARD_EXPLORER_SKIP_BUNDLE") == "1":
+        pytest.skip("CARD_EXPLORER_SKIP_BUNDLE=1")
+    out = tmp_path_factory.mktemp("bundle")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "packaging" / "build.py"),
+         "--distpath", str(out / "dist"), "--workpath", str(out / "build")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    yield out / "dist" / "card-explorer"
+    shutil.rmtree(out, ignore_errors=True)
 
 
 @pytest.fixture
