@@ -56,7 +56,8 @@ rm -f /tmp/ldd-checked
 def deb(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, object]]]:
     out = tmp_path_factory.mktemp("deb")
     result = subprocess.run([sys.executable, str(ROOT / "packaging" / "deb.py"), "--bundle", str(bundle),
-                             "--out", str(out), "--lintian"], capture_output=True, text=True, timeout=900)
+                             "--out", str(out), "--level", "1", "--lintian"],
+                            capture_output=True, text=True, timeout=900)
     assert result.stdout.strip(), result.stderr[-3000:]
     info = json.loads(result.stdout.strip().splitlines()[-1])
     info["stderr"] = result.stderr
