@@ -10,16 +10,10 @@ CHALLENGE, an echo command) with the --atr given.
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-import threading
-from types import FrameType
 
-from explorer.core.hexfmt import HexError, parse_hex, to_hex
-from explorer.virtual.card import DEFAULT_ATR, VirtualCard
-from explorer.virtual.filesystem_card import FileSystemCard
-from explorer.virtual.profile import ProfileError, demo_profile, load_profile
-from explorer.virtual.vpcd import DEFAULT_PORT, VpcdLink
+from explorer.core.hexfmt import to_hex
+from explorer.virtual.card import DEFAULT_ATR
+from explorer.virtual.vpcd import DEFAULT_PORT
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,44 +28,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli import EXIT_OK, EXIT_USAGE
+    # Every start builds the parser, the window's included: profiles are imported when it runs.
+    from explorer.cli.run_emulate import run_emulate
 
-    if args.profile is not None:
-        if args.atr is not None:
-            print("card-explorer emulate: --atr and PROFILE together: the profile has its ATR",
-                  file=sys.stderr)
-            return EXIT_USAGE
-        try:
-            profile = demo_profile() if args.profile == "demo" else load_profile(args.profile)
-        except ProfileError as exc:
-            print(f"card-explorer emulate: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        atr = profile.atr
-        card = VirtualCard(atr, FileSystemCard(profile))
-        print(f"profile {profile.name}", flush=True)
-    else:
-        try:
-            atr = DEFAULT_ATR if args.atr is None else parse_hex(args.atr)
-            card = VirtualCard(atr)
-        except (HexError, ValueError) as exc:
-            print(f"card-explorer emulate: bad --atr: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    done = threading.Event()
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    link = VpcdLink(card, args.port, args.host, reconnect=True)
-    print(f"card {to_hex(atr)} waiting for vpcd on {args.host}:{args.port} (Ctrl-C to remove)",
-          flush=True)
-    link.insert()
-    was_connected = False
-    while not done.wait(0.1):
-        if link.connected.is_set() != was_connected:
-            was_connected = not was_connected
-            print("inserted" if was_connected else "vpcd went away; waiting", flush=True)
-    link.remove()
-    print("removed", flush=True)
-    return EXIT_OK
+    return run_emulate(args)

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-
-from explorer.core.hexfmt import to_hex
-from explorer.core.reader_state import flag_words
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +13,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported when the command runs: every start builds the parser, the window's included.
+    import json
+
     from explorer.cli import EXIT_NO_SERVICE, EXIT_OK
+    from explorer.core.hexfmt import to_hex
+    from explorer.core.reader_state import flag_words
     from explorer.pcsc.context import ServiceUnavailable
     from explorer.pcsc.snapshot import read_readers
 
