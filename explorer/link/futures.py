@@ -3,7 +3,6 @@ or call `.result(timeout)` from plain code such as the CLI and scripts."""
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 from collections.abc import Generator
 from typing import Any, TypeVar
@@ -20,6 +19,8 @@ class CardFuture(concurrent.futures.Future[T]):
     """
 
     def __await__(self) -> Generator[Any, None, T]:
+        import asyncio  # on first await: the CLI and a window not yet at work never load it
+
         return asyncio.wrap_future(self).__await__()
 
     @classmethod

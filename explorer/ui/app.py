@@ -1,21 +1,19 @@
-"""Starting the GUI: Qt application, qasync event loop, monitor, window."""
+"""Starting the GUI: Qt application, monitor, window, Qt's event loop (qasync joins it on first use)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
-import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from explorer.assets import asset_path
 from explorer.link.bridge import EventBridge
-from explorer.ui import crash
+from explorer.ui import aio, crash
 from explorer.ui.main_window import MainWindow
 
 
@@ -62,18 +60,15 @@ def run(argv: Sequence[str]) -> int:
     tick = QTimer()
     tick.start(200)
     tick.timeout.connect(lambda: None)
-    closed = asyncio.Event()
-    app.lastWindowClosed.connect(closed.set)
-    loop = qasync.QEventLoop(app)
-    loop.set_exception_handler(reporter.asyncio_handler)
-    asyncio.set_event_loop(loop)
+    # The asyncio loop card work is awaited on is made when it is first needed (explorer.ui.aio);
+    # Qt's loop ends when the last window closes.
+    aio.on_demand(app, reporter.asyncio_handler)
     try:
-        with loop:
-            loop.run_until_complete(closed.wait())
+        app.exec()
     finally:
         tick.stop()
         monitor.stop()
-        asyncio.set_event_loop(None)
+        aio.close()
     return 0
 
 

@@ -6,11 +6,10 @@ never answers leaves this panel live, with a Stop waiting button.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QColor
@@ -39,10 +38,14 @@ from explorer.core.reader_events import CardRemoved, MonitorEvent, ServiceLost
 from explorer.core.status_words import Severity
 from explorer.link.connection import CardConnection, LinkState
 from explorer.link.manager import ConnectionManager
+from explorer.ui import aio
 from explorer.ui.apdu_editor import ApduEditor
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
 from explorer.ui.splitters import stacked
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 _PROTOCOLS = (Protocol.ANY, Protocol.T0, Protocol.T1, Protocol.RAW)
@@ -276,11 +279,13 @@ class ConsolePanel(QWidget):
         if self.busy:
             operation.close()
             return
-        self._task = asyncio.ensure_future(self._guard(operation, quiet))
+        self._task = aio.start(self._guard(operation, quiet))
         self._update_controls()
 
     async def _guard(self, operation: Coroutine[Any, Any, None], quiet: bool) -> None:
         """Every failure becomes a line in the transcript: never a traceback in the user's face."""
+        import asyncio
+
         try:
             await operation
         except asyncio.CancelledError:

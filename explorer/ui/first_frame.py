@@ -1,9 +1,10 @@
 """A hidden start-up probe for bench/startup.py.
 
-`CARD_EXPLORER_EXIT_WHEN_SHOWN=1` makes the app print `shown <seconds>` on
-stdout (CLOCK_MONOTONIC, `time.monotonic()`, which is system-wide on Linux)
-once the window's first frame is painted, then close the window as
-File > Quit would. Imported only when that variable is set.
+`CARD_EXPLORER_EXIT_WHEN_SHOWN=1` makes the app print `shown <seconds> <cpu>`
+on stdout once the window's first frame is painted (CLOCK_MONOTONIC,
+`time.monotonic()`, which is system-wide on Linux, and the process's CPU
+seconds so far), then close the window as File > Quit would. Imported only
+when that variable is set.
 """
 
 from __future__ import annotations
@@ -30,6 +31,6 @@ class FirstFrame(QObject):
         return False
 
     def _shown(self) -> None:
-        sys.stdout.write(f"shown {time.monotonic():.6f}\n")
+        sys.stdout.write(f"shown {time.monotonic():.6f} {time.process_time():.6f}\n")
         sys.stdout.flush()
         self._window.close()
