@@ -98,6 +98,11 @@ class PcscBed:
             for old in self.conf_dir.iterdir():
                 old.unlink()
         self.conf_dir.mkdir(parents=True, exist_ok=True)
+        # One file for every channel, in order: pcscd adds readers in the order it
+        # reads them, and the order of files in a directory is the file system's
+        # (a tmpfs /tmp lists the newest first), so several files would list the
+        # readers in a different order on another machine.
+        entries = []
         for i, channel in enumerate(self.channels):
             # The vpcd driver keeps its per-slot sockets in static variables and
             # pcscd loads a LIBPATH once: a second channel on the same file would
@@ -105,12 +110,13 @@ class PcscBed:
             driver = self.workdir / f"libifdvpcd-{i}.so"
             if not driver.exists():
                 shutil.copyfile(VPCD_DRIVER, driver)
-            (self.conf_dir / f"vpcd{i}").write_text(
+            entries.append(
                 f'FRIENDLYNAME "{FRIENDLY_NAMES[i]}"\n'
                 f"DEVICENAME   /dev/null:0x{channel:04X}\n"
                 f"LIBPATH      {driver}\n"
                 f"CHANNELID    0x{channel:04X}\n"
             )
+        (self.conf_dir / "vpcd").write_text("\n".join(entries))
 
     def start(self, deadline: float = 15.0) -> None:
         if self.process is not None and self.process.poll() is None:
