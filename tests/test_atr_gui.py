@@ -153,8 +153,27 @@ def test_no_list_anywhere_is_said(qtbot: QtBot, settings: QSettings) -> None:
     p = AtrPanel(settings, read_database=lambda path: None)
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.database_ready, timeout=5000):
-        pass
+        p.show()
     assert "No smartcard_list.txt found" in p.info.toPlainText()
+
+
+def test_list_is_read_once_painted_or_when_an_atr_needs_it(qtbot: QtBot, settings: QSettings) -> None:
+    """Never before the window's first frame: not at construction, and not while hidden."""
+    reads: list[str | None] = []
+    hidden = AtrPanel(settings, read_database=lambda path: reads.append(path))
+    qtbot.addWidget(hidden)
+    qtbot.wait(100)
+    assert reads == []
+    assert "Reading the ATR list" in hidden.info.toPlainText()
+    with qtbot.waitSignal(hidden.database_ready, timeout=5000):
+        hidden.show_atr(MIFARE_1K, "Typed ATR")
+    assert reads == [None]
+
+    shown = AtrPanel(settings, read_database=lambda path: reads.append(path))
+    qtbot.addWidget(shown)
+    with qtbot.waitSignal(shown.database_ready, timeout=5000):
+        shown.show()
+    assert reads == [None, None]
 
 
 # -- never raises ----------------------------------------------------------------------
@@ -167,8 +186,9 @@ def _shared_panel(qtbot: QtBot, settings: QSettings) -> AtrPanel:
         _DB.append(load_database())
     p = AtrPanel(settings, read_database=lambda path: _DB[0])
     qtbot.addWidget(p)
+    p.resize(600, 500)
     with qtbot.waitSignal(p.database_ready, timeout=5000):
-        p.resize(600, 500)
+        p.show()
     return p
 
 

@@ -5,19 +5,21 @@ list says it is.
 Byte and field point at each other: hovering a byte marks its field in the
 tree (and the other bytes of that field), clicking it selects the field;
 selecting a field highlights its bytes. GUI thread only; the list is read on
-a short-lived thread so a slow disk never freezes the window.
+a short-lived thread so a slow disk never freezes the window, once the panel
+has been painted (never before the window's first frame) or as soon as an ATR
+needs it. ATR decoding and the list are imported when first used.
 """
 
 from __future__ import annotations
 
 import contextlib
 import html
-import json
 import re
 import threading
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -33,16 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.atr import Atr, decode_atr
 from explorer.core.atr_fields import AtrField, Level, field_by_path, field_path, span_text
-from explorer.core.atr_report import atr_json, atr_text, summary
-from explorer.core.atrdb import AtrDatabase, AtrMatch, database_paths, load_database
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.reader_events import CardInserted, CardRemoved, MonitorEvent
 from explorer.ui.atr_bytes_view import AtrBytesView, ByteCell
 from explorer.ui.atr_model import LEVEL_COLOURS, PATH_ROLE, SPAN_ROLE, AtrFieldModel
 from explorer.ui.console_transcript import MUTED
 from explorer.ui.splitters import stacked
+
+if TYPE_CHECKING:
+    from explorer.core.atr import Atr
+    from explorer.core.atrdb import AtrDatabase, AtrMatch
 
 DATABASE_KEY = "atr/database_path"
 _LABEL_PREFIX = re.compile(r"^\s*(ATR\s*[:=]?\s*)", re.IGNORECASE)
@@ -68,10 +71,21 @@ def byte_cells(atr: Atr) -> list[ByteCell]:
     return cells
 
 
+def read_list(path: str | None) -> AtrDatabase | None:
+    """The panel's default list reader, run on the loader's thread (where the list code is imported)."""
+    from explorer.core.atrdb import load_database
+
+    return load_database(path)
+
+
 class _DatabaseLoader(QObject):
     """Reads the list on a thread; `loaded` arrives queued on the GUI thread."""
 
     loaded = Signal(object)  # AtrDatabase | None
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._threads: list[threading.Thread] = []
 
     def start(self, read: Callable[[], AtrDatabase | None]) -> None:
         def run() -> None:
@@ -80,7 +94,15 @@ class _DatabaseLoader(QObject):
             with contextlib.suppress(RuntimeError):
                 self.loaded.emit(db)
 
-        threading.Thread(target=run, name="atr-database", daemon=True).start()
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=run, name="atr-database", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float) -> None:
+        """Let the reads in flight finish (each for at most `timeout` seconds)."""
+        for thread in self._threads:
+            thread.join(timeout)
 
 
 class AtrPanel(QWidget):
@@ -88,19 +110,22 @@ class AtrPanel(QWidget):
     database_ready = Signal(object)  # AtrDatabase | None
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None,
-                 read_database: Callable[[str | None], AtrDatabase | None] = load_database) -> None:
+                 read_database: Callable[[str | None], AtrDatabase | None] = read_list) -> None:
         super().__init__(parent)
         self._settings = settings
         self._read_database = read_database
         self._atr: Atr | None = None
         self._matches: tuple[AtrMatch, ...] = ()
         self._db: AtrDatabase | None = None
-        self._db_loading = True
+        self._db_loading = True  # until the first read is over
+        self._db_requested = False
+        self._stopped = False
         self._reader: str | None = None
         self._build()
         self._loader = _DatabaseLoader(self)
         self._loader.loaded.connect(self._database_loaded)
-        self._load_database()
+        # The list is read once the panel is painted: never in the way of the window's first frame.
+        self.installEventFilter(self)
         self._show_identification()
 
     # -- layout --------------------------------------------------------------------------
@@ -222,6 +247,11 @@ class AtrPanel(QWidget):
         self._decode(raw)
 
     def _decode(self, raw: bytes | None) -> None:
+        from explorer.core.atr import decode_atr
+        from explorer.core.atr_report import summary
+
+        if raw is not None:
+            self._want_database()
         self._atr = decode_atr(raw) if raw is not None else None
         self._matches = self._lookup()
         atr = self._atr
@@ -304,6 +334,9 @@ class AtrPanel(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.tree.viewport() and event.type() == QEvent.Type.Leave:
             self.bytes_view.set_hover(None)
+        elif watched is self and event.type() == QEvent.Type.Paint:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self._want_database)  # runs once this frame is painted
         return super().eventFilter(watched, event)
 
     # -- findings and identification ---------------------------------------------------
@@ -322,6 +355,8 @@ class AtrPanel(QWidget):
         if self._db_loading:
             parts.append(f'<p style="color:{MUTED}">Reading the ATR list…</p>')
         elif self._db is None:
+            from explorer.core.atrdb import database_paths
+
             tried = ", ".join(html.escape(str(p)) for p in database_paths(self._user_path()))
             parts.append(f"<p>No smartcard_list.txt found (looked in {tried}).</p>")
         elif atr is None or not atr.raw:
@@ -353,7 +388,22 @@ class AtrPanel(QWidget):
         value = self._settings.value(DATABASE_KEY, "")
         return str(value) if value else None
 
+    def stop(self, timeout: float = 2.0) -> None:
+        """Before the window goes: a list read in flight finishes first, so its thread never reports
+        to a panel being deleted (quitting just after start, as the start-up bench does, raced it);
+        none starts afterwards."""
+        self._stopped = True
+        self._loader.wait(timeout)
+
+    def _want_database(self) -> None:
+        """Read the list unless it is read or being read (the panel was painted, or an ATR needs it)."""
+        if not self._db_requested:
+            self._load_database()
+
     def _load_database(self) -> None:
+        if self._stopped:
+            return
+        self._db_requested = True
         self._db_loading = True
         path = self._user_path()
         self._loader.start(lambda: self._read_database(path))
@@ -384,11 +434,17 @@ class AtrPanel(QWidget):
     def report_text(self) -> str:
         if self._atr is None:
             return ""
+        from explorer.core.atr_report import atr_text
+
         return atr_text(self._atr, self._matches, self._db.source if self._db else None)
 
     def report_json(self) -> str:
         if self._atr is None:
             return ""
+        import json
+
+        from explorer.core.atr_report import atr_json
+
         return json.dumps(atr_json(self._atr, self._matches), indent=2, ensure_ascii=False)
 
     def copy_text(self) -> None:

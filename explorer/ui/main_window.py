@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         # A worker stuck on a silent card must not hold the window open: it is a daemon.
         self.manager.close_all(timeout=1.0)
         self.trace.stop()
+        self.atr.stop()
         self.store.close()
         for window in self.trace_windows:
             window.close()
