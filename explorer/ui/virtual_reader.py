@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 from explorer.trace.journal import trace_dir
 from explorer.virtual.card_sources import CardSource, CardSourceError, LoadedCard, SourceKind, load_card
 from explorer.virtual.embedded import EmbeddedReaders
-from explorer.virtual.profile import demo_profile_path
 from explorer.virtual.replay import ReplayMode
 
 
@@ -132,6 +131,8 @@ class VirtualReaderMenu(QMenu):
         self.inserted.emit(reader, loaded.label)
 
     def _choose_profile(self) -> None:
+        from explorer.virtual.profile import demo_profile_path
+
         path, _ = QFileDialog.getOpenFileName(self.parentWidget(), "Insert a card profile",
                                               str(demo_profile_path().parent),
                                               "Card profiles (*.json);;All files (*)")

@@ -2,6 +2,8 @@
 
 `load_card` reads files and may take a while on a big trace: call it off the
 GUI thread. What it returns is made on that thread and then only handed on.
+The profile, file-system card and trace-reading code is imported there too,
+when a card is loaded: the window's menu needs only the names below.
 """
 
 from __future__ import annotations
@@ -10,12 +12,8 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from explorer.trace.journal import read_journal
-from explorer.trace.jsonl import TraceFormatError
 from explorer.virtual.card import VirtualCard
-from explorer.virtual.filesystem_card import FileSystemCard
-from explorer.virtual.profile import ProfileError, demo_profile, load_profile
-from explorer.virtual.replay import ReplayCard, ReplayMode
+from explorer.virtual.replay import ReplayMode
 
 
 class SourceKind(enum.Enum):
@@ -43,6 +41,9 @@ class CardSourceError(ValueError):
 
 
 def load_card(source: CardSource) -> LoadedCard:
+    from explorer.virtual.filesystem_card import FileSystemCard
+    from explorer.virtual.profile import ProfileError, demo_profile, load_profile
+
     match source.kind:
         case SourceKind.DEMO | SourceKind.PROFILE:
             try:
@@ -56,6 +57,10 @@ def load_card(source: CardSource) -> LoadedCard:
 
 
 def _replay(path: Path, mode: ReplayMode) -> LoadedCard:
+    from explorer.trace.journal import read_journal
+    from explorer.trace.jsonl import TraceFormatError
+    from explorer.virtual.replay import ReplayCard
+
     try:
         contents = read_journal(path)
     except (OSError, TraceFormatError, UnicodeError) as exc:

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from explorer.core import card_errors as ce
-from explorer.core.atr import decode_atr
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.reader_attributes import ATTRIBUTES
 from explorer.core.reader_events import (
@@ -242,6 +241,8 @@ class EmbeddedLink:
         return active, b"" if card is None else card.atr
 
     def _negotiate(self, atr: bytes, wanted: Protocol) -> Protocol:
+        from explorer.core.atr import decode_atr  # on a connect: the window does not need it to start
+
         decoded = decode_atr(atr)
         offered = [_PROTOCOL_OF_T[t] for t in decoded.protocols if t in _PROTOCOL_OF_T]
         if wanted is Protocol.ANY:
