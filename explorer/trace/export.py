@@ -14,7 +14,6 @@ is: a revealed export holds the very PINs the masking exists for.
 
 from __future__ import annotations
 
-import csv
 import enum
 import os
 from collections.abc import Iterable, Sequence
@@ -247,6 +246,8 @@ def write_csv(records: Sequence[TraceRecord], out: TextIO, *, reveal_secrets: bo
     secrets are masked; a reader skips it (`comment="#"` in pandas, or drop
     lines starting with "#" before csv.DictReader). `preamble=False` writes
     bare CSV for tools that cannot skip it."""
+    import csv  # on export: the trace panel imports this module at start-up
+
     if preamble:
         # No commas or quotes in it, so it stays one cell for tools that read it anyway.
         out.write(f"# {TITLE}; exported {iso_time(export_time(exported_at))}; {len(records)} records; "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from explorer.core.apdu_text import CommandCheck, check_command_text
@@ -29,6 +29,8 @@ class ApduEditor(QPlainTextEdit):
         self.textChanged.connect(self._recheck)
 
     def set_command(self, text: str) -> None:
+        from PySide6.QtGui import QTextCursor  # text formats and cursors: on use, not at start-up
+
         self.setPlainText(text)
         self.moveCursor(QTextCursor.MoveOperation.End)
 
@@ -41,6 +43,8 @@ class ApduEditor(QPlainTextEdit):
         """Underline the characters at fault, in the text as typed."""
         selections = []
         if span is not None:
+            from PySide6.QtGui import QTextCharFormat, QTextCursor
+
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
             fmt.setUnderlineColor(QColor("#c0162b"))

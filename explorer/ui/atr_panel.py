@@ -19,10 +19,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -44,6 +43,8 @@ from explorer.ui.console_transcript import MUTED
 from explorer.ui.splitters import stacked
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QUrl
+
     from explorer.core.atr import Atr
     from explorer.core.atrdb import AtrDatabase, AtrMatch
 
@@ -380,6 +381,8 @@ class AtrPanel(QWidget):
             start, end = (int(x) for x in url.path().split(":"))
             self.bytes_view.set_selected((start, end) if end > start else None)
         else:
+            from PySide6.QtGui import QDesktopServices
+
             QDesktopServices.openUrl(url)
 
     # -- the list -------------------------------------------------------------------------
@@ -415,6 +418,8 @@ class AtrPanel(QWidget):
         self.database_ready.emit(db)
 
     def _choose_database(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
+
         path, _ = QFileDialog.getOpenFileName(self, "ATR list (smartcard_list.txt)", self._user_path() or "",
                                               "ATR lists (*.txt);;All files (*)")
         if path:

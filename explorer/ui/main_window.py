@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from explorer import __version__
 from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
@@ -21,6 +23,9 @@ from explorer.ui.trace_window import TraceReader, TraceWindow
 from explorer.ui.virtual_reader import VirtualReaderMenu
 from explorer.virtual.card_sources import CardSource, SourceKind
 from explorer.virtual.embedded import EmbeddedReaders
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
 
 _SETTINGS_VERSION = 1
 
@@ -232,6 +237,8 @@ class MainWindow(QMainWindow):
             return TraceStore()
 
     def _choose_trace(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
+
         path, _ = QFileDialog.getOpenFileName(self, "Open a trace", str(trace_dir()),
                                               "Traces (*.jsonl);;All files (*)")
         if path:
@@ -246,6 +253,8 @@ class MainWindow(QMainWindow):
         if not isinstance(contents, JournalContents):
             self.statusBar().showMessage(f"Cannot open {path}: {error}")
             # open(), not exec(): a message must not stop the window's event loop.
+            from PySide6.QtWidgets import QMessageBox
+
             box = QMessageBox(QMessageBox.Icon.Warning, "Open trace", f"Cannot open {path}:\n{error}",
                               QMessageBox.StandardButton.Ok, self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxL
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import secret_span
-from explorer.core.tlv import TlvNode, decode_tlv, looks_like_tlv
 from explorer.trace.export import clock, command_label, explanation
 from explorer.trace.filter import SwClass
 from explorer.trace.records import Kind, TraceRecord
@@ -82,6 +81,8 @@ class TraceDetail(QWidget):
         self._show_tlv(r.data)
 
     def _show_tlv(self, data: bytes) -> None:
+        from explorer.core.tlv import TlvNode, decode_tlv, looks_like_tlv  # when a record is shown
+
         result = decode_tlv(data)
         # A broken tree is worth showing when it starts like one (a known tag); raw
         # file contents that merely parse a few bytes deep are not.

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -246,6 +245,8 @@ class TracePanel(QWidget):
     # -- export --------------------------------------------------------------------------------
 
     def choose_export(self, fmt: ExportFormat) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
+
         path, _ = QFileDialog.getSaveFileName(self, "Export the trace as shown",
                                               str(Path.home() / f"trace{fmt.suffix}"))
         if path:

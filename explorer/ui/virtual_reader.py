@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from explorer.trace.journal import trace_dir
 from explorer.virtual.card_sources import CardSource, CardSourceError, LoadedCard, SourceKind, load_card
@@ -117,6 +117,8 @@ class VirtualReaderMenu(QMenu):
         if loaded is None:
             self.message.emit(f"No card inserted: {error}")
             # open(), not exec(): a message must not stop the window's event loop.
+            from PySide6.QtWidgets import QMessageBox  # dialogs are imported when opened
+
             box = QMessageBox(QMessageBox.Icon.Warning, "Insert card", f"No card inserted:\n{error}",
                               QMessageBox.StandardButton.Ok, self.parentWidget())
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -131,6 +133,8 @@ class VirtualReaderMenu(QMenu):
         self.inserted.emit(reader, loaded.label)
 
     def _choose_profile(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         from explorer.virtual.profile import demo_profile_path
 
         path, _ = QFileDialog.getOpenFileName(self.parentWidget(), "Insert a card profile",
@@ -140,6 +144,8 @@ class VirtualReaderMenu(QMenu):
             self.insert(CardSource(SourceKind.PROFILE, path))
 
     def _choose_trace(self, mode: ReplayMode) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         path, _ = QFileDialog.getOpenFileName(self.parentWidget(), "Replay a trace as a card",
                                               str(trace_dir()), "Traces (*.jsonl);;All files (*)")
         if path:
