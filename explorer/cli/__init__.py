@@ -82,6 +82,11 @@ def pcsc_missing() -> str:
 
 
 def gui_main() -> int:
+    import gc
+
+    # What start-up allocates lives as long as the app (modules, classes, the window): no
+    # collection scans it on the way; explorer.ui.app.run freezes it and turns collection back on.
+    gc.disable()
     from explorer.ui.app import run
 
     return run(sys.argv)

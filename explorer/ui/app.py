@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -63,6 +64,10 @@ def run(argv: Sequence[str]) -> int:
     # The asyncio loop card work is awaited on is made when it is first needed (explorer.ui.aio);
     # Qt's loop ends when the last window closes.
     aio.on_demand(app, reporter.asyncio_handler)
+    # Everything made so far stays for the app's life: out of every later collection's way
+    # (cli.gui_main held collection off while it was made).
+    gc.freeze()
+    gc.enable()
     try:
         app.exec()
     finally:
