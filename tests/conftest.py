@@ -8,6 +8,7 @@ import gc
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,11 @@ from tests.testbed import BedError, PcscBed
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A shell starts background jobs with SIGINT ignored, and an ignored signal stays
+# ignored across exec: the CLI children that tests stop with SIGINT (`monitor`)
+# would never see it. Handled here, it is reset to the default in every child.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # Session journals of the windows tests open go to a scratch data directory, not the user's.
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="card-explorer-tests-")
 # And the GUI's log file (platformdirs' user log dir is under XDG_STATE_HOME on Linux).
