@@ -47,25 +47,32 @@ def build(distpath: Path, workpath: Path) -> dict[str, float]:
     return info
 
 
-def render_icon(size: int = 256) -> None:
+def render_svg(svg: Path, sizes: dict[int, Path]) -> None:
+    """Render `svg` to a square PNG per size (needs QtSvg, which the venv's PySide6 has)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
     app = QGuiApplication.instance() or QGuiApplication([])
-    renderer = QSvgRenderer(str(ICON_SVG))
+    renderer = QSvgRenderer(str(svg))
     if not renderer.isValid():
-        raise SystemExit(f"{ICON_SVG}: not a valid SVG")
-    image = QImage(size, size, QImage.Format.Format_ARGB32)
-    image.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    renderer.render(painter)
-    painter.end()
-    if not image.save(str(ICON_PNG)):
-        raise SystemExit(f"{ICON_PNG}: cannot write")
+        raise SystemExit(f"{svg}: not a valid SVG")
+    for size, target in sizes.items():
+        image = QImage(size, size, QImage.Format.Format_ARGB32)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter)
+        painter.end()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not image.save(str(target)):
+            raise SystemExit(f"{target}: cannot write")
     del app
+
+
+def render_icon(size: int = 256) -> None:
+    render_svg(ICON_SVG, {size: ICON_PNG})
     print(f"{ICON_PNG.relative_to(ROOT)}: {size}×{size}")
 
 

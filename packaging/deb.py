@@ -40,6 +40,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from build import render_svg
 from debian_packages import runtime_packages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,30 +143,11 @@ def normalise_modes(tree: Path, executables: set[Path]) -> None:
 
 
 def render_icons(svg: Path, share: Path) -> None:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
-    from PySide6.QtSvg import QSvgRenderer
-
-    app = QGuiApplication.instance() or QGuiApplication([])
-    renderer = QSvgRenderer(str(svg))
-    if not renderer.isValid():
-        raise SystemExit(f"{svg}: not a valid SVG")
-    for size in ICON_SIZES:
-        image = QImage(size, size, QImage.Format.Format_ARGB32)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        renderer.render(painter)
-        painter.end()
-        target = share / "icons" / "hicolor" / f"{size}x{size}" / "apps" / f"{NAME}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(target)):
-            raise SystemExit(f"{target}: cannot write")
-    scalable = share / "icons" / "hicolor" / "scalable" / "apps" / f"{NAME}.svg"
+    hicolor = share / "icons" / "hicolor"
+    render_svg(svg, {size: hicolor / f"{size}x{size}" / "apps" / f"{NAME}.png" for size in ICON_SIZES})
+    scalable = hicolor / "scalable" / "apps" / f"{NAME}.svg"
     scalable.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(svg, scalable)
-    del app
 
 
 def _roff(text: str) -> str:
