@@ -115,11 +115,22 @@ class CleanRoot:
         self.archives.mkdir(parents=True, exist_ok=True)
         (self.archives / "partial").mkdir(exist_ok=True)
         root = shlex.quote(str(self.path))
-        setup = (f"mount -t proc proc {root}/proc && "
+        # The mounts are undone at the end too: inside a chroot (the fresh-root run)
+        # "/" is no mount point, unshare cannot make it private, and the namespace
+        # keeps the propagation it was given (private there, by fresh-root-test.sh).
+        setup = (f"rc=125; mount -t proc proc {root}/proc && "
                  f"mount --bind {shlex.quote(str(self.archives))} {root}/var/cache/apt/archives && "
-                 f'exec chroot {root} /bin/sh -c "$1"')
+                 f'{{ chroot {root} /bin/sh -c "$1"; rc=$?; }}; '
+                 f"umount -l {root}/var/cache/apt/archives {root}/proc 2>/dev/null; exit $rc")
         clean_env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                      "HOME": "/root", "LANG": "C.UTF-8", **(env or {})}
-        return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", setup, "sh",
-                               command], capture_output=True, text=True, timeout=timeout, env=clean_env,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(["unshare", "--mount", "--propagation", self._propagation(), "sh", "-c", setup,
+                               "sh", command], capture_output=True, text=True, timeout=timeout,
+                              env=clean_env, stdin=subprocess.DEVNULL)
+
+    @staticmethod
+    def _propagation() -> str:
+        """`private`, unless this process runs where "/" is no mount point (a chroot)."""
+        probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                               capture_output=True, text=True)
+        return "private" if probe.returncode == 0 else "unchanged"
