@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import datetime
 
 from explorer import __version__
+from explorer.private_files import open_private, private_dir
 
 APP_NAME = "card-explorer"
 LOG_FILE = "card-explorer.log"
@@ -156,29 +157,11 @@ def crash_report(exc_type: type[BaseException], exc: BaseException, tb: Tracebac
 # -- the GUI's log file --------------------------------------------------------------
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
-
-
-def _open_private(path: Path, mode: str) -> IO[str]:
-    """A text file created 0600 (tightened to 0600 if it already exists), in append or write mode."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        return open(fd, mode, encoding="utf-8", errors="backslashreplace")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A RotatingFileHandler whose files, new and rotated in, are 0600."""
 
     def _open(self) -> Any:
-        return _open_private(Path(self.baseFilename), self.mode)
+        return open_private(self.baseFilename, self.mode, errors="backslashreplace")
 
 
 @dataclass
@@ -230,7 +213,7 @@ def start_gui_log(directory: Path | None = None) -> GuiLog:
     if _current is not None:
         return _current
     directory = directory or log_dir()
-    _private_dir(directory)
+    private_dir(directory)
     root = logging.getLogger()
     restore: list[tuple[logging.Handler | logging.Logger, int]] = []
     # Records at INFO now reach the root's handlers: keep the terminal's at the root's old level.
@@ -252,7 +235,7 @@ def start_gui_log(directory: Path | None = None) -> GuiLog:
     crash_logger.addHandler(handler)
     native_path = directory / NATIVE_CRASH_FILE
     previous = _read_previous_native_crash(native_path)
-    native_file = _open_private(native_path, "w")
+    native_file = open_private(native_path, "w", errors="backslashreplace")
     was_on = faulthandler.is_enabled()
     faulthandler.enable(file=native_file, all_threads=True)
     _current = GuiLog(directory, handler, crash_logger, native_file, restore, was_on)

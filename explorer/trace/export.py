@@ -26,6 +26,7 @@ from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import masked_hex, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
+from explorer.private_files import open_private
 from explorer.trace import jsonl
 from explorer.trace.journal import JournalContents, read_journal
 from explorer.trace.records import Kind, TraceRecord
@@ -271,18 +272,8 @@ def write_export(path: str | os.PathLike[str], records: Sequence[TraceRecord], f
     """
     fmt = ExportFormat(fmt)
     path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        # O_CREAT's mode only applies to a new file: an existing one keeps its
-        # mode, so fix it before a single secret is written.
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)
-        else:
-            os.chmod(path, 0o600)
-        out = os.fdopen(fd, "w", encoding="utf-8", newline="")
-    except BaseException:
-        os.close(fd)
-        raise
+    # Fixed to 0600 before a single secret is written, also when the file exists.
+    out = open_private(path, "w", newline="")
     with out:
         if fmt is ExportFormat.TEXT:
             write_text(records, out, reveal_secrets=reveal_secrets, exported_at=exported_at)
