@@ -112,38 +112,33 @@ from PySide6.QtWidgets import (
 DISPLAY, HORIZONTAL = Qt.ItemDataRole.DisplayRole, Qt.Orientation.Horizontal
 
 
-class Tree(QAbstractItemModel):
+class Empty:
+    # No rows; numbered headers.
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0
+
+    def data(self, index, role=DISPLAY):
+        return None
+
+    def headerData(self, section, orientation, role=DISPLAY):
+        return f"column {section}" if role == DISPLAY and orientation == HORIZONTAL else None
+
+
+class Tree(Empty, QAbstractItemModel):
     def index(self, row, column, parent=QModelIndex()):
         return QModelIndex()
 
     def parent(self, index):
         return QModelIndex()
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0
-
     def columnCount(self, parent=QModelIndex()):
         return 3
 
-    def data(self, index, role=DISPLAY):
-        return None
 
-    def headerData(self, section, orientation, role=DISPLAY):
-        return f"column {section}" if role == DISPLAY and orientation == HORIZONTAL else None
-
-
-class Table(QAbstractTableModel):
-    def rowCount(self, parent=QModelIndex()):
-        return 0
-
+class Table(Empty, QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()):
         return 10
-
-    def data(self, index, role=DISPLAY):
-        return None
-
-    def headerData(self, section, orientation, role=DISPLAY):
-        return f"column {section}" if role == DISPLAY and orientation == HORIZONTAL else None
 
 
 def stacked(top, bottom):

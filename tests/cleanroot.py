@@ -13,6 +13,7 @@ uses (/etc/apt), so the suite names none of its own.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -129,6 +130,7 @@ class CleanRoot:
                               env=clean_env, stdin=subprocess.DEVNULL)
 
     @staticmethod
+    @functools.cache
     def _propagation() -> str:
         """`private`, unless this process runs where "/" is no mount point (a chroot)."""
         probe = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
