@@ -27,7 +27,15 @@ files):
   status bar and menus, in plain PySide6 with empty models and no app code:
   what this window costs PySide6 itself (building Python enums for every Qt
   class taken from its module, the widgets, the first paint). The app cannot
-  come up faster than this.
+  come up faster than this;
+- preloaded: the app again, started the same way (explorer.cli.main), in a
+  child that has imported PySide6 and then every module the app imports on
+  the way to its window (explorer.ui.app, explorer.pcsc.qt_monitor and what
+  they pull in) before it starts; the time it spent importing those modules
+  is taken off its time. What is left is what no import on use can save: Qt
+  building and painting the real window, the app's start-up code (log,
+  journal, settings, PC/SC threads). If this is above the goal, the goal
+  cannot be met by importing less.
 
 "First painted frame": at the window's first paint event a 0 ms timer is
 started; it fires once Qt has painted the whole frame, and the child prints
@@ -61,7 +69,7 @@ GOAL_RATIO = 1.5
 RUNS = 15
 SMALL_RUNS = 3
 TIMEOUT_S = 60.0
-KINDS = ("app", "bare", "widgets")
+KINDS = ("app", "bare", "widgets", "preloaded")
 
 FIRST_FRAME = """\
 import sys
@@ -256,6 +264,25 @@ sys.exit(app.exec())
 """
 
 
+PRELOADED = """\
+import sys
+import time
+
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import Qt
+
+start = time.monotonic()
+import explorer.cli
+import explorer.pcsc.qt_monitor
+import explorer.ui.app
+import explorer.ui.first_frame
+
+sys.stdout.write(f"imported {time.monotonic() - start:.6f}\\n")
+sys.stdout.flush()
+sys.exit(explorer.cli.main([]))
+"""
+
+
 def one_run(command: list[str], scratch: Path, n: int) -> tuple[float, float]:
     """Seconds from spawning `command` to the first painted frame it reports, and the CPU
     seconds the child had used by then."""
@@ -277,17 +304,19 @@ def one_run(command: list[str], scratch: Path, n: int) -> tuple[float, float]:
         child.communicate()
         raise RuntimeError(f"{command[1:]} did not exit within {TIMEOUT_S} s") from None
     stamps = [line.split()[1:3] for line in out.splitlines() if line.startswith("shown ")]
+    # The preloaded app's own imports do not count (see the module's docstring).
+    imported = sum(float(line.split()[1]) for line in out.splitlines() if line.startswith("imported "))
     if child.returncode != 0 or len(stamps) != 1:
         raise RuntimeError(f"{command[1:]} exited {child.returncode} with {len(stamps)} 'shown' "
                            f"line(s): {err.strip()[-500:]}")
-    return float(stamps[0][0]) - start, float(stamps[0][1])
+    return float(stamps[0][0]) - start - imported, float(stamps[0][1]) - imported
 
 
 def measure(runs: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="card-explorer-startup-") as tmp:
         scratch = Path(tmp)
         commands = {"app": [sys.executable, "-m", "explorer"]}
-        for kind, source in (("bare", BARE), ("widgets", WIDGETS)):
+        for kind, source in (("bare", BARE), ("widgets", WIDGETS), ("preloaded", PRELOADED)):
             script = scratch / f"{kind}.py"
             script.write_text(source)
             commands[kind] = [sys.executable, str(script)]
@@ -298,7 +327,7 @@ def measure(runs: int) -> dict[str, object]:
         cpu: dict[str, list[float]] = {kind: [] for kind in KINDS}
         for i in range(runs):
             # Rotate the order, so that no kind always follows the same one.
-            for kind in KINDS[i % 3:] + KINDS[:i % 3]:
+            for kind in KINDS[i % len(KINDS):] + KINDS[:i % len(KINDS)]:
                 wall, used = one_run(commands[kind], scratch, n := n + 1)
                 times[kind].append(wall)
                 cpu[kind].append(used)
@@ -309,6 +338,7 @@ def measure(runs: int) -> dict[str, object]:
         figures[f"{k}_median_ms"] = round(wall_ms[k], 1)
     figures["ratio"] = round(wall_ms["app"] / wall_ms["bare"], 2)
     figures["widgets_ratio"] = round(wall_ms["widgets"] / wall_ms["bare"], 2)
+    figures["preloaded_ratio"] = round(wall_ms["preloaded"] / wall_ms["bare"], 2)
     for k in KINDS:
         figures[f"{k}_min_ms"] = round(1000 * min(times[k]), 1)
         figures[f"{k}_max_ms"] = round(1000 * max(times[k]), 1)
@@ -336,12 +366,13 @@ def main() -> int:
         ok = ratio <= GOAL_RATIO
         print(f"spawn to first painted window, offscreen, median of {runs} runs each:")
         for kind, what in (("app", "python -m explorer"), ("bare", "QApplication + empty window"),
-                           ("widgets", "same widgets, no app code")):
-            print(f"  {kind:<8} ({what:<28}) {figures[f'{kind}_median_ms']:>7} ms  "
+                           ("widgets", "same widgets, no app code"),
+                           ("preloaded", "app, its imports not counted")):
+            print(f"  {kind:<9} ({what:<29}) {figures[f'{kind}_median_ms']:>7} ms  "
                   f"(min {figures[f'{kind}_min_ms']}, max {figures[f'{kind}_max_ms']}; "
                   f"CPU {figures[f'{kind}_cpu_median_ms']} ms)")
         print(f"  app / bare {ratio}  goal <= {GOAL_RATIO}  (CPU {figures['cpu_ratio']}); "
-              f"widgets / bare {figures['widgets_ratio']}")
+              f"widgets / bare {figures['widgets_ratio']}; preloaded / bare {figures['preloaded_ratio']}")
     print(json.dumps({"bench": "startup", **figures, "goals": {"ratio_max": GOAL_RATIO}, "ok": ok}))
     return 0
 

@@ -159,7 +159,7 @@ def _roff(text: str) -> str:
 def man_page(when: dt.datetime, ver: str) -> str:
     """card-explorer(1) from the CLI's argparse definitions, so it cannot drift from --help."""
     sys.path.insert(0, str(ROOT))
-    from explorer.cli import build_parser
+    from explorer.cli.parser import build_parser
 
     parser = build_parser()
     doc = sys.modules["explorer.cli"].__doc__ or ""

@@ -8,7 +8,6 @@ violation, card removed, protocol mismatch, timeout), 130 interrupted.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,44 +22,16 @@ EXIT_CARD_ERROR = 4
 EXIT_INTERRUPTED = 130
 
 
-class VersionAction(argparse.Action):
-    """`--version`: the first line `card-explorer X.Y.Z`, then Python, Qt, PySide6, pyscard, the
-    platform and where the log and journal are (explorer.diagnostics, imported only when asked)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
-                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
-        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: object, option_string: str | None = None) -> None:
-        from explorer.diagnostics import version_text
-
-        print(version_text())
-        parser.exit()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from explorer.cli import atr, emulate, monitor, readers, send
-
-    parser = argparse.ArgumentParser(
-        prog="card-explorer",
-        description="Smart-card explorer. Without a command, opens the window.",
-    )
-    parser.add_argument("--version", action=VersionAction,
-                        help="show the versions (app, Python, Qt, PySide6, pyscard), the platform, "
-                             "the log file and the journal directory, and exit")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="log more (-vv logs APDU traffic)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (readers, monitor, emulate, send, atr):
-        module.add_parser(sub)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        # The window, as a desktop entry starts it: no parser, and none of the subcommands' modules.
+        configure_logging(0)
+        return gui_main()
+    from explorer.cli.parser import build_parser
+
     args = build_parser().parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.DEBUG}.get(args.verbose, TRAFFIC)
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(args.verbose)
     if args.command is None:
         return gui_main()
     if getattr(args, "needs_pcsc", False) and (missing := pcsc_missing()):
@@ -70,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+
+
+def configure_logging(verbose: int) -> None:
+    level = {0: logging.WARNING, 1: logging.DEBUG}.get(verbose, TRAFFIC)
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
 def pcsc_missing() -> str:

@@ -1,0 +1,44 @@
+"""The `card-explorer` argument parser: global options and one sub-parser per command.
+
+Built only when there are arguments (the window alone starts without it); each
+command's module adds its sub-parser and imports what it runs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+
+class VersionAction(argparse.Action):
+    """`--version`: the first line `card-explorer X.Y.Z`, then Python, Qt, PySide6, pyscard, the
+    platform and where the log and journal are (explorer.diagnostics, imported only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from explorer.diagnostics import version_text
+
+        print(version_text())
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from explorer.cli import atr, emulate, monitor, readers, send
+
+    parser = argparse.ArgumentParser(
+        prog="card-explorer",
+        description="Smart-card explorer. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action=VersionAction,
+                        help="show the versions (app, Python, Qt, PySide6, pyscard), the platform, "
+                             "the log file and the journal directory, and exit")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more (-vv logs APDU traffic)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (readers, monitor, emulate, send, atr):
+        module.add_parser(sub)
+    return parser
