@@ -29,3 +29,25 @@ def test_errors_name_the_position(text: str, position: int, words: str) -> None:
         parse_hex(text)
     assert info.value.position == position
     assert words in str(info.value)
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    # Full-width digits: int(ch, 16) reads them as 0 and 8, and this was sent as GET CHALLENGE.
+    ("００ ８４ ００ ００ ０８", "'０' (U+FF10) at column 1 is not a hex digit"),
+    ("00 8٤", "'٤' (U+0664) at column 5 is not a hex digit"),  # Arabic-Indic four
+    ("00\u00a084", "U+00A0 at column 3 is not a hex digit"),  # a no-break space is no separator
+    ("00 8\u200b4", "U+200B at column 5 is not a hex digit"),  # zero-width space
+])
+def test_only_ascii_hex_digits(text: str, words: str) -> None:
+    with pytest.raises(HexError) as info:
+        parse_hex(text)
+    assert words in str(info.value)
+
+
+def test_a_command_in_other_digits_is_never_an_apdu() -> None:
+    from explorer.core.apdu import ApduError, parse_apdu
+    from explorer.core.apdu_text import check_command_text
+
+    with pytest.raises((ApduError, HexError)):
+        parse_apdu(parse_hex("００ ８４ ００ ００ ０８"))
+    assert not check_command_text("００ ８４ ００ ００ ０８").ok

@@ -355,3 +355,12 @@ def test_parse_errors_name_the_line(text: str, line: int, words: str) -> None:
         CheckChain.parse(text)
     assert info.value.line == line
     assert words in str(info.value)
+
+
+def test_sw_patterns_take_ascii_digits_only() -> None:
+    from explorer.core.sw_checks import SwPatternError, SwRule, Verdict
+
+    with pytest.raises(SwPatternError, match="U\\+FF16"):
+        SwRule("６３Ｃ９", Verdict.STOP)
+    with pytest.raises(SwPatternError, match="column 2"):
+        SwRule("9ß00", Verdict.STOP)  # "ß".upper() is "SS": columns must follow the pattern as typed

@@ -4,10 +4,26 @@ spaces, colons, line breaks and `0x` prefixes accepted in."""
 from __future__ import annotations
 
 _SEPARATORS = frozenset(" \t\r\n:,")
+# ASCII only: int(ch, 16) also takes other scripts' digits (full-width "８" is 8), and a
+# command typed with them must not reach a card as the bytes they happen to stand for.
+_DIGITS = {ch: int(ch, 16) for ch in "0123456789abcdefABCDEF"}
 
 
 def to_hex(data: bytes) -> str:
     return " ".join(f"{b:02X}" for b in data)
+
+
+def hex_digit(ch: str) -> int | None:
+    """The value of one ASCII hex digit, or None for anything else."""
+    return _DIGITS.get(ch)
+
+
+def shown_char(ch: str) -> str:
+    """A character for an error message: quoted, with its code point when it is not
+    printable ASCII (a look-alike such as U+FF10 or a no-break space is then visible)."""
+    if " " < ch < "\x7f":
+        return f"'{ch}'"
+    return f"{ch!r} (U+{ord(ch):04X})" if ch.isprintable() else f"U+{ord(ch):04X}"
 
 
 class HexError(ValueError):
@@ -53,10 +69,9 @@ def _scan(text: str) -> list[tuple[int, int, int]]:
             prefix_at, prefix_end = i, i + 2
             i += 2
             continue
-        try:
-            value = int(ch, 16)
-        except ValueError:
-            raise HexError(f"'{ch}' at column {i + 1} is not a hex digit", i) from None
+        value = _DIGITS.get(ch)
+        if value is None:
+            raise HexError(f"{shown_char(ch)} at column {i + 1} is not a hex digit", i)
         if nibble is None:
             nibble, nibble_at = value, i
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from explorer.core.hexfmt import hex_digit, shown_char
 from explorer.core.status_words import Severity, explain
 
 
@@ -45,19 +46,20 @@ def _compile(pattern: str) -> tuple[str, int, int]:
     if len(pattern) != 4:
         raise SwPatternError(f"pattern '{pattern}' must be 4 characters (hex digits or X), "
                              f"not {len(pattern)}", pattern)
-    upper = pattern.upper()
     mask = value = 0
-    for i, ch in enumerate(upper):
+    # Over the pattern as typed: upper() can change a string's length ("ß" -> "SS").
+    for i, ch in enumerate(pattern):
         mask <<= 4
         value <<= 4
-        if ch == "X":
+        if ch in "xX":
             continue
-        if ch not in "0123456789ABCDEF":
-            raise SwPatternError(f"pattern '{pattern}': '{pattern[i]}' at column {i + 1} "
+        digit = hex_digit(ch)
+        if digit is None:
+            raise SwPatternError(f"pattern '{pattern}': {shown_char(ch)} at column {i + 1} "
                                  f"is not a hex digit or X", pattern, i)
         mask |= 0xF
-        value |= int(ch, 16)
-    return upper, mask, value
+        value |= digit
+    return pattern.upper(), mask, value
 
 
 @dataclass(frozen=True)

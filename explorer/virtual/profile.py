@@ -203,9 +203,10 @@ def _access(obj: dict[str, Any], key: str, where: str, pins: set[int], default: 
         return NEVER
     ref_text = text[4:] if text.startswith("pin:") else ""
     try:
-        ref = int(ref_text, 16) if len(ref_text) == 2 else -1
-    except ValueError:
-        ref = -1
+        ref_byte = parse_hex(ref_text) if len(ref_text) == 2 else b""
+    except HexError:
+        ref_byte = b""
+    ref = ref_byte[0] if ref_byte else -1
     if ref < 0:
         raise _fail(f"{key} must be 'always', 'never' or 'pin:RR' (RR a hex byte), found {text!r}", where)
     if ref not in pins:
