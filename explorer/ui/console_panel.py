@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -40,6 +41,7 @@ from explorer.link.connection import CardConnection, LinkState
 from explorer.link.manager import ConnectionManager
 from explorer.ui import aio
 from explorer.ui.apdu_editor import ApduEditor
+from explorer.ui.background_write import BackgroundWrite, write_private_text
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
 from explorer.ui.splitters import stacked
@@ -60,6 +62,7 @@ class ConsolePanel(QWidget):
     error_shown = Signal(object)  # CardError
     state_changed = Signal(object)  # LinkState
     idle = Signal()  # the running operation (connect, send...) has finished, however it ended
+    saved = Signal(str, str)  # path, error ("" when the answers were saved)
 
     def __init__(self, manager: ConnectionManager, settings: QSettings,
                  parent: QWidget | None = None) -> None:
@@ -163,7 +166,35 @@ class ConsolePanel(QWidget):
         header.setStretchLastSection(True)
         self.structure.setColumnWidth(1, 220)
         self.transcript = Transcript()
-        split = stacked(self.structure, self.transcript, 0, 3)
+        self.clear_button = QToolButton()
+        self.clear_button.setText("Clear")
+        self.clear_button.setToolTip("Clear the answers shown here (the trace keeps every exchange)")
+        self.clear_button.clicked.connect(self.transcript.clear_all)
+        self.save_button = QToolButton()
+        self.save_button.setText("Save…")
+        self.save_button.setToolTip("Save the answers as text, secret command data (PINs, keys) masked")
+        self.save_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.save_button.clicked.connect(lambda: self.choose_save(reveal_secrets=False))
+        save_menu = QMenu(self.save_button)
+        save_menu.addAction("Save with secrets masked…", lambda: self.choose_save(reveal_secrets=False))
+        save_menu.addAction("Save with secrets in clear…", lambda: self.choose_save(reveal_secrets=True))
+        self.save_button.setMenu(save_menu)
+        self._writer = BackgroundWrite(self)
+        self._writer.finished.connect(self._save_finished)
+        answers = QWidget()
+        answers_layout = QVBoxLayout(answers)
+        answers_layout.setContentsMargins(0, 0, 0, 0)
+        answers_layout.setSpacing(2)
+        answers_bar = QHBoxLayout()
+        answers_title = QLabel("Answers")
+        answers_title.setStyleSheet(f"color:{MUTED};")
+        answers_bar.addWidget(answers_title)
+        answers_bar.addStretch(1)
+        answers_bar.addWidget(self.clear_button)
+        answers_bar.addWidget(self.save_button)
+        answers_layout.addLayout(answers_bar)
+        answers_layout.addWidget(self.transcript, 1)
+        split = stacked(self.structure, answers, 0, 3)
         split.setSizes([130, 400])
 
         layout = QVBoxLayout(self)
@@ -351,6 +382,26 @@ class ConsolePanel(QWidget):
         reply = await conn.send(check.apdu, Origin.CONSOLE, options)
         self.transcript.add_reply(reply)
         self.reply_shown.emit(reply)
+
+    # -- saving the answers -----------------------------------------------------------------
+
+    def choose_save(self, reveal_secrets: bool = False) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
+
+        path, _ = QFileDialog.getSaveFileName(self, "Save the console's answers",
+                                              str(Path.home() / "console.txt"), "Text (*.txt)")
+        if path:
+            self.save_transcript(path, reveal_secrets)
+
+    def save_transcript(self, path: str, reveal_secrets: bool = False) -> None:
+        """Write the answers to `path` off the GUI thread; `saved` tells how it went."""
+        text = self.transcript.saved_text(reveal_secrets)
+        self._writer.start(path, functools.partial(write_private_text, text=text), "console-save")
+
+    def _save_finished(self, path: str, error: str) -> None:
+        if error:
+            self.transcript.add_note(f"Could not save the answers: {error}", _ERROR)
+        self.saved.emit(path, error)
 
     # -- favourites ---------------------------------------------------------------------
 

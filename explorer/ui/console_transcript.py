@@ -1,5 +1,10 @@
 """The console's transcript: every command, each exchange that crossed the wire,
-the data as hex and ASCII, the status word explained and coloured by severity."""
+the data as hex and ASCII, the status word explained and coloured by severity.
+
+It follows the newest answer unless the tester scrolled up to read something,
+and it can be saved as text: with secret command data (PINs, keys) masked
+unless the tester asks otherwise, as every file the app writes.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from explorer.core.apdu import command_name
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Exchange, Reply
 from explorer.core.hexfmt import to_hex
+from explorer.core.sensitive import masked_hex
 from explorer.core.status_words import Severity, explain
 
 SEVERITY_COLOURS = {Severity.SUCCESS: "#1b7f2a", Severity.WARNING: "#b35c00", Severity.ERROR: "#c0162b"}
@@ -36,7 +42,8 @@ def _span(text: str, colour: str | None = None, bold: bool = False) -> str:
 
 
 class Transcript(QTextBrowser):
-    """Append-only view. `plain_lines` keeps the text form for copying and tests. GUI thread only."""
+    """Append-only view. `plain_lines` keeps the text form for copying and tests, `masked_lines`
+    the same with secret command data masked, for saving. GUI thread only."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,12 +53,38 @@ class Transcript(QTextBrowser):
         self.setPlaceholderText("Answers appear here: each exchange as it crossed the wire, "
                                 "with its status word explained.")
         self.plain_lines: list[str] = []
+        self.masked_lines: list[str] = []
         self.replies: list[Reply] = []
+        # QTextEdit.append keeps the view at the bottom only if the document's layout is done by
+        # then; a long answer is laid out later, so the view stayed put and new errors went unseen.
+        # Following is decided by where the tester left the scroll bar, and kept as the range grows.
+        self.following = True
+        bar = self.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
 
-    def _add(self, parts: list[tuple[str, str]]) -> None:
-        """parts: (plain text, html) per line."""
+    def _scrolled(self, value: int) -> None:
+        self.following = value >= self.verticalScrollBar().maximum()
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self.following:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _add(self, parts: list[tuple[str, str]], masked: list[str] | None = None) -> None:
+        """parts: (plain text, html) per line; `masked`: the plain lines with secrets masked, if
+        they differ."""
         self.plain_lines.extend(p for p, _ in parts)
+        self.masked_lines.extend(masked if masked is not None else (p for p, _ in parts))
         self.append("<pre style='margin:0'>" + "<br>".join(h for _, h in parts) + "</pre>")
+
+    def saved_text(self, reveal_secrets: bool = False) -> str:
+        """The transcript as a text file: a first line saying whether secrets are masked."""
+        if reveal_secrets:
+            head = "# Card Explorer console transcript; secret command data (PINs, keys) in clear"
+        else:
+            head = "# Card Explorer console transcript; secret command data (PINs, keys) masked as ••"
+        lines = self.plain_lines if reveal_secrets else self.masked_lines
+        return "\n".join([head, *lines, ""])
 
     def add_note(self, text: str, colour: str = MUTED) -> None:
         self._add([(text, _span(text, colour))])
@@ -64,8 +97,9 @@ class Transcript(QTextBrowser):
         protocol = first.protocol.value if first.protocol else ""
         head = f"{when}  {first.reader}  {protocol}"
         parts.append((head, _span(head, MUTED)))
+        masks: dict[str, str] = {}
         for exchange in reply.exchanges:
-            parts.extend(self._exchange_lines(exchange))
+            parts.extend(self._exchange_lines(exchange, masks))
         if len(reply.exchanges) > 1:
             why = explain(reply.sw, first.command)
             total = sum(e.duration for e in reply.exchanges) * 1000
@@ -75,16 +109,21 @@ class Transcript(QTextBrowser):
             # Joined data is worth showing only when it came in pieces.
             if sum(1 for e in reply.exchanges if e.data) > 1:
                 parts.extend((t, html.escape(t)) for t in hex_ascii_lines(reply.data))
-        self._add(parts)
+        self._add(parts, _masked(parts, masks))
 
-    def _exchange_lines(self, e: Exchange) -> list[tuple[str, str]]:
+    def _exchange_lines(self, e: Exchange, masks: dict[str, str]) -> list[tuple[str, str]]:
+        """The lines of one exchange; a command line whose masked form differs goes into `masks`."""
         indent = "    " if e.origin.automatic else ""
         label = f"[auto {e.origin.value}] " if e.origin.automatic else ""
         name = command_name(e.command[0], e.command[1]) if len(e.command) >= 2 else None
         cmd = f"{indent}{label}> {to_hex(e.command)}"
         rich = (_span(indent + label, SEVERITY_COLOURS[Severity.WARNING])
                 + _span(f"> {to_hex(e.command)}", bold=True) + (_span(f"   {name}", MUTED) if name else ""))
-        out = [(cmd + (f"   {name}" if name else ""), rich)]
+        suffix = f"   {name}" if name else ""
+        hidden = masked_hex(e.command)
+        if hidden != to_hex(e.command):
+            masks[cmd + suffix] = f"{indent}{label}> {hidden}{suffix}"
+        out = [(cmd + suffix, rich)]
         if e.error is not None:
             text = f"{indent}! {e.error}"
             return [*out, (text, _span(text, SEVERITY_COLOURS[Severity.ERROR], bold=True))]
@@ -112,15 +151,23 @@ class Transcript(QTextBrowser):
 
     def add_error(self, error: CardError, command: bytes | None = None) -> None:
         parts = []
+        masks: dict[str, str] = {}
         for exchange in error.exchanges:
-            parts.extend(self._exchange_lines(exchange))
+            parts.extend(self._exchange_lines(exchange, masks))
         if not error.exchanges and command is not None:
             parts.append((f"> {to_hex(command)}", _span(f"> {to_hex(command)}", bold=True)))
+            masks[f"> {to_hex(command)}"] = f"> {masked_hex(command)}"
         text = f"! {error}"
         parts.append((text, _span(text, SEVERITY_COLOURS[Severity.ERROR], bold=True)))
-        self._add(parts)
+        self._add(parts, _masked(parts, masks))
 
     def clear_all(self) -> None:
         self.plain_lines.clear()
+        self.masked_lines.clear()
         self.replies.clear()
         self.clear()
+        self.following = True
+
+
+def _masked(parts: list[tuple[str, str]], masks: dict[str, str]) -> list[str] | None:
+    return [masks.get(plain, plain) for plain, _ in parts] if masks else None
