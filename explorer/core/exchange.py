@@ -50,6 +50,8 @@ class Exchange:
     protocol: Protocol | None = None
     share: ShareMode | None = None
     error: str | None = None
+    #: What the trace says about the exchange beyond its bytes (SENT_AS_IS), else "".
+    note: str = ""
 
     @property
     def sw(self) -> int | None:
@@ -84,6 +86,9 @@ class TransmitOptions:
 
 
 Transmit = Callable[[bytes, Origin], Exchange]
+
+#: The note of a command sent deliberately without the APDU check (negative tests).
+SENT_AS_IS = "sent as is, without the APDU check"
 
 
 def run_pipeline(command: bytes, transmit: Transmit, origin: Origin = Origin.API,

@@ -33,6 +33,7 @@ from typing import Protocol as Interface
 from explorer.core import card_errors as ce
 from explorer.core.apdu import ApduError, parse_apdu
 from explorer.core.exchange import (
+    SENT_AS_IS,
     Exchange,
     LinkEvent,
     LinkEventKind,
@@ -190,6 +191,14 @@ class CardConnection:
         if refused is not None:
             return CardFuture.failed(refused)
         return self._submit(run_pipeline, bytes(apdu), self._transmit, origin, options)
+
+    def send_as_is(self, apdu: bytes, origin: Origin = Origin.API) -> CardFuture[Reply]:
+        """A command for a negative test, malformed or not: sent exactly as given, with no APDU
+        check and no automatic step, and its exchange noted as such in the trace."""
+        if len(apdu) > MAX_COMMAND:
+            return CardFuture.failed(ce.InvalidCommand(self.reader, sentence=(
+                f"the command has {len(apdu)} bytes; PC/SC carries at most {MAX_COMMAND}")))
+        return self._submit(self._send_as_is, bytes(apdu), origin)
 
     def send_now(self, apdu: bytes, origin: Origin = Origin.API, options: TransmitOptions = TransmitOptions(),
                  *, check: bool = True) -> Reply:
@@ -369,7 +378,11 @@ class CardConnection:
         self._need_card()
         return self._call(self._link.get_attribute, attribute)
 
-    def _transmit(self, apdu: bytes, origin: Origin) -> Exchange:
+    def _send_as_is(self, apdu: bytes, origin: Origin) -> Reply:
+        exchange = self._transmit(apdu, origin, SENT_AS_IS)
+        return Reply((exchange,), exchange.data, exchange.sw or 0)
+
+    def _transmit(self, apdu: bytes, origin: Origin, note: str = "") -> Exchange:
         self._need_card()
         state = self._state
         started, t0 = time.time(), time.perf_counter()
@@ -381,7 +394,7 @@ class CardConnection:
             error = exc
         duration = time.perf_counter() - t0
         exchange = Exchange(self.reader, apdu, answer, started, duration, origin, state.protocol,
-                            state.share, None if error is None else str(error))
+                            state.share, None if error is None else str(error), note)
         if log.isEnabledFor(TRAFFIC):  # formatting hex costs ~7 µs an exchange: only when wanted
             log.log(TRAFFIC, "%s: %s -> %s", self.reader, to_hex(apdu),
                     to_hex(answer) if error is None else error)

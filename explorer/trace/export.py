@@ -156,7 +156,8 @@ def text_lines(r: TraceRecord, reveal_secrets: bool = False) -> str:
     indent = "    " if r.automatic else ""
     prefix = _one_line(" ".join(p for p in (f"#{r.seq}", clock(r.time), r.reader, r.origin) if p))
     name = command_label(r)
-    first = f"{indent}{prefix}  > {command_hex(r, reveal_secrets)}" + (f"   {name}" if name else "")
+    first = (f"{indent}{prefix}  > {command_hex(r, reveal_secrets)}" + (f"   {name}" if name else "")
+             + (f"   [{_one_line(r.detail)}]" if r.detail else ""))
     pad = indent + " " * (len(prefix) + 2)
     timing = f"  [{duration_ms(r.duration)} ms]"
     if r.error is not None:

@@ -49,7 +49,8 @@ class TraceRecord(NamedTuple):
     and `parent` the sequence number of the command an automatic step
     (GET RESPONSE, 6Cxx re-send) was sent for. For an event `origin` names
     the event ("card inserted", "connected"...) and `detail` carries its data
-    (the ATR, the reason). `time` is epoch seconds with microseconds;
+    (the ATR, the reason); an exchange's `detail` is its note (a command sent
+    as is, without the APDU check). `time` is epoch seconds with microseconds;
     `duration` seconds.
     """
 
@@ -97,7 +98,7 @@ def from_exchange(seq: int, e: Exchange, parent: int | None = None) -> TraceReco
     protocol, share = e.protocol, e.share
     values = (seq, Kind.EXCHANGE, e.started, e.reader, e.origin._value_, e.duration,
               None if protocol is None else protocol._value_, None if share is None else share._value_,
-              e.command, e.response, e.error, "", parent)
+              e.command, e.response, e.error, e.note, parent)
     return _new_tuple(TraceRecord, values)
 
 

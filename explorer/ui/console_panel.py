@@ -13,23 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMenu,
     QPushButton,
     QToolButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.apdu import CommandApdu
 from explorer.core.apdu_text import CommandCheck
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Origin, TransmitOptions
@@ -41,6 +36,7 @@ from explorer.link.connection import CardConnection, LinkState
 from explorer.link.manager import ConnectionManager
 from explorer.ui import aio
 from explorer.ui.apdu_editor import ApduEditor
+from explorer.ui.apdu_structure import ApduStructure
 from explorer.ui.background_write import BackgroundWrite, write_private_text
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
@@ -140,31 +136,29 @@ class ConsolePanel(QWidget):
         self.favourites_menu = QMenu(self.favourites_button)
         self.favourites_menu.aboutToShow.connect(self._fill_favourites)
         self.favourites_button.setMenu(self.favourites_menu)
-        self.get_response_box = QCheckBox("Auto GET RESPONSE (61xx)")
+        # How commands are sent: in a menu, so the row stays narrow enough for a 1024 px screen.
+        self.options_button = QToolButton()
+        self.options_button.setText("Options")
+        self.options_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        options = QMenu(self.options_button)
+        self.get_response_box = options.addAction("Automatic GET RESPONSE on 61xx")
+        self.get_response_box.setCheckable(True)
         self.get_response_box.setChecked(True)
-        self.resend_box = QCheckBox("Auto re-send (6Cxx)")
+        self.resend_box = options.addAction("Automatic re-send with the right Le on 6Cxx")
+        self.resend_box.setCheckable(True)
         self.resend_box.setChecked(True)
+        options.addSeparator()
+        self.as_is_box = options.addAction("Send as is (negative tests): no APDU check, no automatic step")
+        self.as_is_box.setCheckable(True)
+        self.as_is_box.setToolTip("The hex is sent exactly as typed, even a malformed APDU; "
+                                  "the trace notes it as sent as is")
+        options.setToolTipsVisible(True)
+        self.options_button.setMenu(options)
+        for action in (self.get_response_box, self.resend_box, self.as_is_box):
+            action.toggled.connect(lambda _: self._on_checked(self.input.check))
         self.reason_label = QLabel()
         self.reason_label.setStyleSheet(f"color:{MUTED};")
 
-        send_row = QHBoxLayout()
-        send_row.addWidget(self.send_button)
-        send_row.addWidget(self.stop_button)
-        send_row.addWidget(self.favourite_button)
-        send_row.addWidget(self.favourites_button)
-        send_row.addWidget(self.get_response_box)
-        send_row.addWidget(self.resend_box)
-        send_row.addStretch(1)
-
-        self.structure = QTreeWidget()
-        self.structure.setHeaderLabels(["Field", "Bytes", "Meaning"])
-        self.structure.setRootIsDecorated(False)
-        self.structure.setUniformRowHeights(True)
-        header = self.structure.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        self.structure.setColumnWidth(1, 220)
         self.transcript = Transcript()
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
@@ -181,20 +175,21 @@ class ConsolePanel(QWidget):
         self.save_button.setMenu(save_menu)
         self._writer = BackgroundWrite(self)
         self._writer.finished.connect(self._save_finished)
-        answers = QWidget()
-        answers_layout = QVBoxLayout(answers)
-        answers_layout.setContentsMargins(0, 0, 0, 0)
-        answers_layout.setSpacing(2)
-        answers_bar = QHBoxLayout()
-        answers_title = QLabel("Answers")
-        answers_title.setStyleSheet(f"color:{MUTED};")
-        answers_bar.addWidget(answers_title)
-        answers_bar.addStretch(1)
-        answers_bar.addWidget(self.clear_button)
-        answers_bar.addWidget(self.save_button)
-        answers_layout.addLayout(answers_bar)
-        answers_layout.addWidget(self.transcript, 1)
-        split = stacked(self.structure, answers, 0, 3)
+
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.send_button)
+        send_row.addWidget(self.stop_button)
+        send_row.addWidget(self.favourite_button)
+        send_row.addWidget(self.favourites_button)
+        send_row.addWidget(self.options_button)
+        send_row.addStretch(1)
+        send_row.addWidget(self.clear_button)
+        send_row.addWidget(self.save_button)
+
+        self.structure = ApduStructure()
+        self.structure.edited.connect(self.input.set_command)
+        self.structure.refused.connect(self._field_refused)
+        split = stacked(self.structure, self.transcript, 0, 3)
         split.setSizes([130, 400])
 
         layout = QVBoxLayout(self)
@@ -269,10 +264,18 @@ class ConsolePanel(QWidget):
             reason = "Not connected: press Connect to talk to the card."
         elif check.empty:
             reason = "Type a command."
-        elif not check.ok:
+        elif not check.ok and not (self.as_is_box.isChecked() and check.apdu):
             reason = "The command has an error (underlined above); nothing will be sent."
+        as_is = self.as_is_box.isChecked()
+        self.send_button.setText("Send as is" if as_is else "Send")
         self.send_button.setEnabled(not reason)
-        self.send_button.setToolTip(reason or "Send the command (Enter)")
+        self.send_button.setToolTip(reason or ("Send the hex exactly as typed (Enter)" if as_is
+                                               else "Send the command (Enter)"))
+        off = [name for name, action in (("GET RESPONSE", self.get_response_box),
+                                         ("re-send", self.resend_box)) if not action.isChecked()]
+        self.options_button.setToolTip("How commands are sent: " + (
+            "as is, no automatic step" if as_is
+            else ("automatic " + " and ".join(off) + " off" if off else "automatic steps on")))
         self.reason_label.setText(reason)
         self.reason_label.setVisible(bool(reason))
         self.favourite_button.setEnabled(check.ok)
@@ -293,16 +296,19 @@ class ConsolePanel(QWidget):
             else:
                 self.validation_label.setText(check.message)
                 self.validation_label.setStyleSheet(f"color:{MUTED};")
+        elif self.as_is_box.isChecked() and check.apdu:
+            self.validation_label.setText(f"{check.message} — it will be sent as is")
+            self.validation_label.setStyleSheet(f"color:{SEVERITY_COLOURS[Severity.WARNING]};")
         else:
             self.validation_label.setText(check.message)
             self.validation_label.setStyleSheet(f"color:{_ERROR};")
-        self.structure.clear()
-        for name, value, meaning in _structure_rows(check):
-            shown = to_hex(value) if len(value) <= 24 else f"{to_hex(value[:24])} … ({len(value)} bytes)"
-            item = QTreeWidgetItem(self.structure, [name, shown, meaning])
-            if name == "?":
-                item.setForeground(2, QColor(_ERROR))
+        self.structure.show_check(check)
         self._update_controls()
+
+    def _field_refused(self, error: str) -> None:
+        self.structure.show_check(self.input.check)
+        self.validation_label.setText(f"{error}; the command is unchanged")
+        self.validation_label.setStyleSheet(f"color:{_ERROR};")
 
     # -- operations ----------------------------------------------------------------
 
@@ -374,12 +380,16 @@ class ConsolePanel(QWidget):
     async def send_current(self) -> None:
         conn = self.connection
         check = self.input.check
-        if conn is None or not conn.state.connected or not check.ok or check.apdu is None:
+        as_is = self.as_is_box.isChecked()
+        if conn is None or not conn.state.connected or not check.apdu or not (check.ok or as_is):
             return  # Send is disabled in these states; Enter must not get around it
         self.history.add(self.input.toPlainText())
-        options = TransmitOptions(auto_get_response=self.get_response_box.isChecked(),
-                                  auto_resend=self.resend_box.isChecked())
-        reply = await conn.send(check.apdu, Origin.CONSOLE, options)
+        if as_is:
+            reply = await conn.send_as_is(check.apdu, Origin.CONSOLE)
+        else:
+            options = TransmitOptions(auto_get_response=self.get_response_box.isChecked(),
+                                      auto_resend=self.resend_box.isChecked())
+            reply = await conn.send(check.apdu, Origin.CONSOLE, options)
         self.transcript.add_reply(reply)
         self.reply_shown.emit(reply)
 
@@ -418,16 +428,3 @@ class ConsolePanel(QWidget):
         for command in self.history.favourites:
             self.favourites_menu.addAction(command, functools.partial(self.input.set_command, command))
 
-
-def _structure_rows(check: CommandCheck) -> list[tuple[str, bytes, str]]:
-    """(field, bytes, meaning) rows; for a faulty command the header still, then the fault."""
-    if check.command is not None:
-        return [(f.name, f.value, f.meaning) for f in check.command.fields()]
-    raw = check.apdu or b""
-    if len(raw) < 4:
-        return []
-    try:
-        header = [(f.name, f.value, f.meaning) for f in CommandApdu(*raw[:4]).fields()]
-    except ValueError:  # INS 6X/9X: the fault is in the header itself
-        header = []
-    return [*header, ("?", raw[len(header):], check.message)]

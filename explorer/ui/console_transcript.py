@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from explorer.core.apdu import command_name
 from explorer.core.card_errors import CardError
-from explorer.core.exchange import Exchange, Reply
+from explorer.core.exchange import SENT_AS_IS, Exchange, Reply
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import masked_hex
 from explorer.core.status_words import Severity, explain
@@ -114,7 +114,10 @@ class Transcript(QTextBrowser):
     def _exchange_lines(self, e: Exchange, masks: dict[str, str]) -> list[tuple[str, str]]:
         """The lines of one exchange; a command line whose masked form differs goes into `masks`."""
         indent = "    " if e.origin.automatic else ""
-        label = f"[auto {e.origin.value}] " if e.origin.automatic else ""
+        if e.origin.automatic:
+            label = f"[auto {e.origin.value}] "
+        else:
+            label = "[as is] " if e.note == SENT_AS_IS else ""
         name = command_name(e.command[0], e.command[1]) if len(e.command) >= 2 else None
         cmd = f"{indent}{label}> {to_hex(e.command)}"
         rich = (_span(indent + label, SEVERITY_COLOURS[Severity.WARNING])
