@@ -42,7 +42,7 @@ DB = AtrDatabase.parse(f"{to_hex(ATR)}\n\tTest MIFARE card from the export tests
 PIN = "31 32 33 34"
 VERIFY = bytes.fromhex("0020008008 31323334FFFFFFFF".replace(" ", ""))
 SPEC_COLUMNS = ["seq", "time", "reader", "kind", "origin", "command", "response", "sw", "meaning",
-                "duration_ms", "protocol", "share", "error", "detail", "parent"]
+                "duration_ms", "protocol", "share", "error", "detail", "parent", "secrets"]
 
 
 def _x(command: str, response: str, at: float, origin: Origin = Origin.CONSOLE, reader: str = R,
@@ -72,7 +72,10 @@ def _with_command(r: TraceRecord, command: bytes) -> TraceRecord:
 
 
 def _header(text: str, fmt: ExportFormat) -> str:
-    """What a reader sees first: the comment block, the first line, the page title."""
+    """What a reader sees first: the comment block, the first line, the page title; for CSV the
+    `secrets` column of the first row (the header row is the columns' names)."""
+    if fmt is ExportFormat.CSV:
+        return next(csv.DictReader(io.StringIO(text, newline="")))["secrets"]
     if fmt is ExportFormat.HTML:
         return text[text.index("<title>"):text.index("</title>")].lower()
     if fmt is ExportFormat.TEXT:
@@ -224,10 +227,12 @@ def test_csv_parses_back() -> None:
     records = _records()
     write_csv(records, out, exported_at=T0 + 10)
     text = out.getvalue()
-    assert text.startswith("# Card Explorer trace;") and "secrets masked" in text.splitlines()[0]
-    rows = list(csv.DictReader(io.StringIO("".join(text.splitlines(keepends=True)[1:]), newline="")))
+    # Plain CSV: the header row first, as spreadsheets and pandas expect; no "#" preamble.
+    assert text.startswith("seq,time,reader,")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == len(records)
     assert list(rows[0]) == SPEC_COLUMNS
+    assert {row["secrets"] for row in rows} == {"masked"}
     by_seq = {row["seq"]: row for row in rows}
     assert by_seq["5"]["command"] == masked_hex(VERIFY) and by_seq["5"]["sw"] == "63 C2"
     assert by_seq["6"]["sw"] == "6A 82" and by_seq["6"]["meaning"].startswith("File not found")
@@ -237,9 +242,10 @@ def test_csv_parses_back() -> None:
     assert by_seq["3"]["duration_ms"] == "0.321" and by_seq["3"]["protocol"] == "T=1"
     assert by_seq["3"]["time"].endswith(rows[0]["time"][-6:])  # same offset: one clock
     assert "." in by_seq["3"]["time"] and len(by_seq["3"]["time"].split(".")[1]) >= 6
-    bare = io.StringIO(newline="")
-    write_csv(records, bare, preamble=False)
-    assert len(list(csv.DictReader(io.StringIO(bare.getvalue(), newline="")))) == len(records)
+    revealed = io.StringIO(newline="")
+    write_csv(records, revealed, reveal_secrets=True)
+    by_seq = {row["seq"]: row for row in csv.DictReader(io.StringIO(revealed.getvalue(), newline=""))}
+    assert by_seq["5"]["command"] == to_hex(VERIFY) and by_seq["5"]["secrets"] == "revealed"
 
 
 # -- HTML ---------------------------------------------------------------------------

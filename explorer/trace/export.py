@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 TITLE = "Card Explorer trace"
 GENERATOR = f"card-explorer {__version__}"
 CSV_COLUMNS = ("seq", "time", "reader", "kind", "origin", "command", "response", "sw", "meaning",
-               "duration_ms", "protocol", "share", "error", "detail", "parent")
+               "duration_ms", "protocol", "share", "error", "detail", "parent", "secrets")
 _CONTROL = "control"  # Origin.CONTROL: the command is a control code and its data, not an APDU
 
 
@@ -236,24 +236,18 @@ def csv_row(r: TraceRecord, reveal_secrets: bool = False) -> list[str]:
         meaning.text if meaning is not None else "",
         duration_ms(r.duration) if exchange else "",
         r.protocol or "", r.share or "", _cell(r.error or ""), _cell(r.detail),
-        "" if r.parent is None else str(r.parent),
+        "" if r.parent is None else str(r.parent), secrets_word(reveal_secrets),
     ]
 
 
 def write_csv(records: Sequence[TraceRecord], out: TextIO, *, reveal_secrets: bool = False,
-              exported_at: float | None = None, preamble: bool = True) -> None:
-    """A header row of CSV_COLUMNS, then one row per record.
-
-    The preamble is one `#` line before the header row that says whether
-    secrets are masked; a reader skips it (`comment="#"` in pandas, or drop
-    lines starting with "#" before csv.DictReader). `preamble=False` writes
-    bare CSV for tools that cannot skip it."""
+              exported_at: float | None = None) -> None:
+    """A header row of CSV_COLUMNS, then one row per record: plain CSV that spreadsheets,
+    pandas and csv.DictReader read as it is. Whether secrets are masked is the last column
+    (`secrets`) of every row, so it stays with any row copied elsewhere. (`exported_at` is
+    accepted as by the other formats; CSV has no place for it.)"""
     import csv  # on export: the trace panel imports this module at start-up
 
-    if preamble:
-        # No commas or quotes in it, so it stays one cell for tools that read it anyway.
-        out.write(f"# {TITLE}; exported {iso_time(export_time(exported_at))}; {len(records)} records; "
-                  f"secrets {secrets_word(reveal_secrets)}\r\n")
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_row(r, reveal_secrets) for r in records)
