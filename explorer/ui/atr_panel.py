@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -40,6 +41,7 @@ from explorer.core.reader_events import CardInserted, CardRemoved, MonitorEvent
 from explorer.ui.atr_bytes_view import AtrBytesView, ByteCell
 from explorer.ui.atr_model import LEVEL_COLOURS, PATH_ROLE, SPAN_ROLE, AtrFieldModel
 from explorer.ui.console_transcript import MUTED
+from explorer.ui.message_line import MessageLine
 from explorer.ui.splitters import stacked
 
 if TYPE_CHECKING:
@@ -161,19 +163,21 @@ class AtrPanel(QWidget):
         top.addWidget(self.edit, 1)
         top.addWidget(self.copy_button)
         top.addWidget(self.list_button)
-        self.error_label = QLabel()
+        # The error and the summary take turns in one place (a bad ATR decodes to nothing), of a
+        # fixed height: what is below never moves as the tester types.
+        self.error_label = MessageLine(2)
         self.error_label.setStyleSheet(f"color: {LEVEL_COLOURS[Level.ERROR]}")
-        self.error_label.setWordWrap(True)
         self.error_label.hide()
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
+        self.summary_label = MessageLine(2)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        verdict = QGridLayout()
+        verdict.addWidget(self.summary_label, 0, 0)
+        verdict.addWidget(self.error_label, 0, 0)
         self.bytes_view = AtrBytesView()
         self.bytes_view.hovered.connect(self._byte_hovered)
         self.bytes_view.clicked.connect(self.select_byte)
         # The meaning column is cut at the panel's edge: the selected field is spelt out in full here.
-        self.detail_label = QLabel()
-        self.detail_label.setWordWrap(True)
+        self.detail_label = MessageLine(2)
         self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.model = AtrFieldModel(self)
@@ -199,8 +203,7 @@ class AtrPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.source_label)
         layout.addLayout(top)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.summary_label)
+        layout.addLayout(verdict)
         layout.addWidget(self.bytes_view)
         layout.addWidget(self.detail_label)
         layout.addWidget(splitter, 1)

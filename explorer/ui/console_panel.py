@@ -40,6 +40,7 @@ from explorer.ui.apdu_structure import ApduStructure
 from explorer.ui.background_write import BackgroundWrite, write_private_text
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
+from explorer.ui.message_line import MessageLine
 from explorer.ui.splitters import stacked
 
 if TYPE_CHECKING:
@@ -115,8 +116,7 @@ class ConsolePanel(QWidget):
         self.input = ApduEditor(self.history)
         self.input.checked.connect(self._on_checked)
         self.input.submitted.connect(lambda: self._start(self.send_current()))
-        self.validation_label = QLabel()
-        self.validation_label.setWordWrap(True)
+        self.validation_label = MessageLine(1)
         self.validation_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.send_button = QPushButton("Send")
@@ -126,6 +126,9 @@ class ConsolePanel(QWidget):
         self.stop_button.setToolTip("Stop waiting for the card's answer. A PC/SC call cannot be interrupted: "
                                     "the reader stays busy until the card answers or is removed.")
         self.stop_button.clicked.connect(self.stop_waiting)
+        keep_place = self.stop_button.sizePolicy()
+        keep_place.setRetainSizeWhenHidden(True)  # shown while a command runs: the row must not shift
+        self.stop_button.setSizePolicy(keep_place)
         self.favourite_button = QToolButton()
         self.favourite_button.setText("☆")
         self.favourite_button.setToolTip("Add this command to the favourites (or remove it)")
@@ -156,7 +159,7 @@ class ConsolePanel(QWidget):
         self.options_button.setMenu(options)
         for action in (self.get_response_box, self.resend_box, self.as_is_box):
             action.toggled.connect(lambda _: self._on_checked(self.input.check))
-        self.reason_label = QLabel()
+        self.reason_label = MessageLine(1)
         self.reason_label.setStyleSheet(f"color:{MUTED};")
 
         self.transcript = Transcript()
