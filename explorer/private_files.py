@@ -1,8 +1,13 @@
 """Files and folders readable by their owner only, for what the app writes at rest.
 
-Traces, exports and logs may hold card data, reader names and paths: each is
-created 0600 in a 0700 folder, and an existing one is tightened before a
-byte is written (O_CREAT's mode applies only to a new file).
+Traces, exports, logs and the settings (console history) may hold card data,
+reader names and paths: each is created 0600 in a 0700 folder, and an
+existing one is tightened before a byte is written (O_CREAT's mode applies
+only to a new file).
+
+`private_dir` tightens a folder that already exists, so it is only for the
+app's own folders (journal, log, settings), never a folder the user picked
+(an export's folder is theirs: there only the file is made private).
 """
 
 from __future__ import annotations
@@ -17,6 +22,22 @@ def private_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     if path.stat().st_mode & 0o077:
         path.chmod(0o700)
+
+
+def private_file(path: str | os.PathLike[str]) -> None:
+    """Make `path` 0600, creating it empty if it is missing; its contents are left alone.
+
+    For files another library writes (QSettings): it rewrites them through a
+    temporary file that takes the old file's permissions, so they stay 0600.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)
+        else:
+            os.chmod(path, 0o600)
+    finally:
+        os.close(fd)
 
 
 def open_private(path: str | os.PathLike[str], mode: str = "w", *, newline: str | None = None,

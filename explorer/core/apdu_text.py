@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from explorer.core.apdu import ApduError, CommandApdu, parse_apdu
 from explorer.core.hexfmt import HexError, byte_columns, parse_hex
+from explorer.core.sensitive import MASK, MASK_CHAR
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class CommandCheck:
     command: CommandApdu | None
     message: str
     span: tuple[int, int] | None = None
+    masked: bool = False  # it holds "••" where a PIN or key was: it waits for the real bytes
 
     @property
     def ok(self) -> bool:
@@ -28,6 +30,12 @@ class CommandCheck:
 
 def check_command_text(text: str) -> CommandCheck:
     """Total: every text gives a check; the message says what and where."""
+    first = text.find(MASK_CHAR)
+    if first >= 0:
+        # A command recalled from the history or copied from a masked trace: the secret was not kept.
+        return CommandCheck(None, None, f"{MASK} marks a PIN or key byte that was not kept: "
+                            f"type the real bytes in place of the {MASK}", (first, text.rfind(MASK_CHAR) + 1),
+                            masked=True)
     try:
         raw = parse_hex(text)
     except HexError as exc:

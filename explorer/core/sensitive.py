@@ -1,4 +1,5 @@
-"""Which command bytes are secrets, so an export can hide them.
+"""Which command bytes are secrets, so an export, the trace view and the
+console's saved history can hide them.
 
 A trace handed to a colleague or attached to a bug report must not carry the
 tester's PIN, PUK or a card's keys. The commands that carry them are few and
@@ -11,16 +12,19 @@ the length of the secret stay readable: "VERIFY, 8 bytes, 63 C2" is what a
 colleague needs to help.
 
 Revealing is the user's choice, made per export; the export states in its
-header which it did. Everything here is pure and total: a trace holds
+header which it did. The console's history and favourites are always kept
+masked (`masked_text`): a recalled VERIFY shows "••" where the PIN was and
+cannot be sent until the PIN is typed again. Everything here is pure and total: a trace holds
 whatever bytes were sent, junk included, and exporting it must never fail.
 """
 
 from __future__ import annotations
 
 from explorer.core.apdu import ApduError, parse_apdu
-from explorer.core.hexfmt import to_hex
+from explorer.core.hexfmt import HexError, parse_hex, to_hex
 
 MASK = "••"
+MASK_CHAR = MASK[0]  # a text with it in is a masked command, never one to send
 
 # Under any CLA: the GSM (A0) and EMV (8x) commands with these INS carry PINs
 # too, and hiding a proprietary command's data by mistake costs nothing.
@@ -89,3 +93,25 @@ def zeroed(command: bytes) -> bytes:
         return command
     start, end = span
     return command[:start] + bytes(end - start) + command[end:]
+
+
+def masked_text(text: str) -> str | None:
+    """A typed command as it may be kept at rest (the console's history and
+    favourites): as typed, or, when it carries a secret, its hex with the
+    secret bytes as "••". None for a text that is not hex at all: it was
+    never sent, and what it holds cannot be told, so it is not kept.
+
+    Idempotent: an already masked text (its "••" read as 00 bytes) comes out
+    the same, so old and new entries compare equal.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        # Each mask character becomes a 0 digit: "••" reads as the byte 00.
+        command = parse_hex(text.replace(MASK_CHAR, "0"))
+    except HexError:
+        return None
+    if secret_span(command) is not None:
+        return masked_hex(command)
+    return text

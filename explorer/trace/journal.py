@@ -6,12 +6,22 @@ no buffer in this process: when the app is killed (SIGKILL included) every
 record already appended is in the kernel's hands, and at most the one being
 written is cut short. The reader stops at a cut-short last line and says so.
 Files and their directory are created readable by the user only: a trace holds
-PINs and keys.
+PINs and keys. The directory is the app's own, so one that exists with wider
+permissions (0777) is tightened to 0700.
+
+A write that fails (the disk is full, the file system went read-only) stops
+the journal for the rest of the session: `error` says why, and nothing more is
+written. It does not retry: a journal that went on after a gap would read back
+as a whole session with records silently missing, while one that stops is a
+true beginning of it. The store keeps every record in memory, so an export
+once there is room saves the whole session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -21,10 +31,12 @@ from typing import Any
 
 import platformdirs
 
+from explorer.private_files import private_dir
 from explorer.trace import jsonl
 from explorer.trace.records import TraceRecord
 
 SUFFIX = ".jsonl"
+log = logging.getLogger(__name__)
 
 
 def trace_dir() -> Path:
@@ -34,13 +46,24 @@ def trace_dir() -> Path:
 
 class Journal:
     """Append-only writer. `write` is called with the store's lock held, so
-    lines land in sequence order; it does no locking of its own."""
+    lines land in sequence order; it does no locking of its own.
+
+    Creating one raises OSError when the header cannot be written (no file is
+    left behind); a later write that fails stops it instead (`error`)."""
 
     def __init__(self, path: Path, **header: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(path.parent)
         self.path = path
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
-        self.write(jsonl.header(**header))
+        self.error: OSError | None = None
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        try:
+            _write_all(fd, jsonl.header(**header).encode())
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise
+        self._fd: int | None = fd
 
     @classmethod
     def new_session(cls, directory: Path | None = None, **header: Any) -> Journal:
@@ -55,22 +78,39 @@ class Journal:
                 continue
         raise FileExistsError(f"no free journal name in {directory}")
 
-    def write(self, line: str) -> None:
+    def write(self, line: str) -> bool:
+        """Append one whole line; False when nothing was written (stopped or closed)."""
         if self._fd is None:
-            return
-        data = line.encode()
-        written = os.write(self._fd, data)
-        while written < len(data):  # a regular file takes it all unless the disk is full
-            data = data[written:]
-            written = os.write(self._fd, data)
+            return False
+        try:
+            _write_all(self._fd, line.encode())
+        except OSError as e:
+            self._stop(e)
+            return False
+        return True
 
-    def append(self, record: TraceRecord) -> None:
-        self.write(jsonl.encode(record))
+    def append(self, record: TraceRecord) -> bool:
+        return self.write(jsonl.encode(record))
+
+    def _stop(self, error: OSError) -> None:
+        self.error = error
+        self.close()
+        # Once, without a traceback: the window tells the user (TraceStore.on_journal_failure).
+        log.error("the journal %s stopped: %s; the trace goes on in memory only", self.path,
+                  error.strerror or error)
 
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):  # nothing is buffered here: nothing is lost
+                os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    while written < len(data):  # a regular file takes it all unless the disk is full
+        data = data[written:]
+        written = os.write(fd, data)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,16 @@ workers, the monitor bridge, the GUI); they take one lock, which also keeps
 the journal in sequence order. Readers (`__len__`, `__getitem__`, `since`)
 see a list that only grows, so the GUI can read without the lock: a record
 at an index never changes.
+
+When the journal cannot be written (disk full), the records still go into
+memory and the exchanges go on; whoever watches `on_journal_failure` is told
+once, on the thread that hit the failure.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from explorer.core.exchange import Exchange, LinkEvent, Origin
 from explorer.core.reader_events import MonitorEvent
@@ -27,10 +31,21 @@ class TraceStore:
         self._journal = journal
         # The command an automatic step (GET RESPONSE, re-send) belongs to, per reader.
         self._cause: dict[str, int] = {}
+        self._journal_watchers: list[Callable[[OSError], None]] = []
 
     @property
     def journal(self) -> Journal | None:
         return self._journal
+
+    def on_journal_failure(self, callback: Callable[[OSError], None]) -> None:
+        """Call `callback(error)` once when the journal stops on a failed write: on the
+        writing thread (any thread) with the store's lock held, so it must only hand the
+        news on (a queued signal). At once if the journal has already stopped."""
+        with self._lock:
+            self._journal_watchers.append(callback)
+            error = self._journal.error if self._journal is not None else None
+        if error is not None:
+            callback(error)
 
     def __call__(self, item: Exchange | LinkEvent) -> None:
         """A connection's sink: every exchange and link event goes in."""
@@ -60,8 +75,12 @@ class TraceStore:
     def _append(self, record: TraceRecord) -> TraceRecord:
         self._next = record.seq + 1
         self._records.append(record)
-        if self._journal is not None:
-            self._journal.append(record)
+        journal = self._journal
+        # Only the write that stops the journal sets `error`: the watchers hear of it once.
+        if journal is not None and journal.error is None and not journal.append(record) \
+                and journal.error is not None:
+            for watcher in self._journal_watchers:
+                watcher(journal.error)
         return record
 
     def __len__(self) -> int:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFontDatabase, QKeyEvent
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from explorer.core.apdu_text import CommandCheck, check_command_text
+from explorer.core.sensitive import MASK_CHAR
 from explorer.ui.console_history import CommandHistory
 
 
@@ -29,10 +30,19 @@ class ApduEditor(QPlainTextEdit):
         self.textChanged.connect(self._recheck)
 
     def set_command(self, text: str) -> None:
+        """Show `text`; a masked one (from the history) has its "••" selected, so that typing
+        the PIN replaces them."""
         from PySide6.QtGui import QTextCursor  # text formats and cursors: on use, not at start-up
 
         self.setPlainText(text)
-        self.moveCursor(QTextCursor.MoveOperation.End)
+        first = text.find(MASK_CHAR)
+        if first < 0:
+            self.moveCursor(QTextCursor.MoveOperation.End)
+            return
+        cursor = self.textCursor()
+        cursor.setPosition(first)
+        cursor.setPosition(text.rfind(MASK_CHAR) + 1, QTextCursor.MoveMode.KeepAnchor)
+        self.setTextCursor(cursor)
 
     def _recheck(self) -> None:
         self.check = check_command_text(self.toPlainText())

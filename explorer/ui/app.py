@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -16,6 +16,7 @@ from explorer.assets import asset_path
 from explorer.link.bridge import EventBridge
 from explorer.ui import aio, crash
 from explorer.ui.main_window import MainWindow
+from explorer.ui.settings_file import private_settings
 
 
 def event_bridge() -> EventBridge:
@@ -41,7 +42,9 @@ def run(argv: Sequence[str]) -> int:
     # The private log file, faulthandler, and the crash dialog (hidden CARD_EXPLORER_CRASH_TEST: crash.py).
     reporter = crash.install(app)
     monitor = event_bridge()
-    window = MainWindow(monitor, QSettings())
+    # Before the window reads them: an older version's file (0644, PINs in its history) is
+    # made private here, and the console history masks and rewrites it.
+    window = MainWindow(monitor, private_settings())
     if os.environ.get("CARD_EXPLORER_EXIT_WHEN_SHOWN"):  # hidden, for bench/startup.py
         from explorer.ui.first_frame import FirstFrame
 

@@ -1,8 +1,20 @@
-"""The console's command history and favourites, kept in QSettings across runs."""
+"""The console's command history and favourites, kept in QSettings across runs.
+
+Both are kept masked: a command that carries a PIN or key (VERIFY, CHANGE
+REFERENCE DATA, RESET RETRY COUNTER, PUT KEY...: `explorer.core.sensitive`,
+the rule the trace uses) is stored with "••" for each secret byte, in memory
+and in the settings file alike, so what ↑ brings back in this session is what
+it brings back in the next. A recalled masked command cannot be sent until the
+PIN is typed in place of the "••" (the editor selects them for that).
+Settings written by older versions, with PINs in clear, are masked and
+rewritten when they are loaded.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings
+
+from explorer.core.sensitive import masked_text
 
 _HISTORY_KEY = "console/history"
 _FAVOURITES_KEY = "console/favourites"
@@ -18,14 +30,25 @@ class CommandHistory:
     def __init__(self, settings: QSettings, limit: int = 500) -> None:
         self._settings = settings
         self.limit = limit
-        self.entries: list[str] = _string_list(settings.value(_HISTORY_KEY, []))
-        self.favourites: list[str] = _string_list(settings.value(_FAVOURITES_KEY, []))
+        history = _string_list(settings.value(_HISTORY_KEY, []))
+        favourites = _string_list(settings.value(_FAVOURITES_KEY, []))
+        self.entries: list[str] = []
+        for entry in filter(None, map(masked_text, history)):
+            if not self.entries or self.entries[-1] != entry:
+                self.entries.append(entry)
+        del self.entries[: -self.limit]
+        self.favourites: list[str] = list(dict.fromkeys(filter(None, map(masked_text, favourites))))
+        # An older version kept PINs in clear: the file is rewritten at once, not at the next change.
+        if self.entries != history or self.favourites != favourites:
+            settings.setValue(_HISTORY_KEY, self.entries)
+            settings.setValue(_FAVOURITES_KEY, self.favourites)
+            settings.sync()
         self._cursor = len(self.entries)
 
     def add(self, command: str) -> None:
-        command = command.strip()
-        if command and (not self.entries or self.entries[-1] != command):
-            self.entries.append(command)
+        entry = masked_text(command)
+        if entry and (not self.entries or self.entries[-1] != entry):
+            self.entries.append(entry)
             del self.entries[: -self.limit]
             self._settings.setValue(_HISTORY_KEY, self.entries)
         self._cursor = len(self.entries)
@@ -43,15 +66,22 @@ class CommandHistory:
         self._cursor += 1
         return self.entries[self._cursor] if self._cursor < len(self.entries) else ""
 
+    def is_favourite(self, command: str) -> bool:
+        """Compared as stored: a VERIFY is a favourite whatever PIN it carries now."""
+        entry = masked_text(command)
+        return entry is not None and entry in self.favourites
+
     def toggle_favourite(self, command: str) -> bool:
         """Add or remove; returns True when it is now a favourite."""
-        command = command.strip()
-        if command in self.favourites:
-            self.favourites.remove(command)
-        elif command:
-            self.favourites.append(command)
+        entry = masked_text(command)
+        if entry is None:
+            return False
+        if entry in self.favourites:
+            self.favourites.remove(entry)
+        else:
+            self.favourites.append(entry)
         self._settings.setValue(_FAVOURITES_KEY, self.favourites)
-        return command in self.favourites
+        return entry in self.favourites
 
 
 def _string_list(value: object) -> list[str]:

@@ -131,7 +131,8 @@ class ConsolePanel(QWidget):
         self.stop_button.setSizePolicy(keep_place)
         self.favourite_button = QToolButton()
         self.favourite_button.setText("☆")
-        self.favourite_button.setToolTip("Add this command to the favourites (or remove it)")
+        self.favourite_button.setToolTip("Add this command to the favourites (or remove it); "
+                                         "PINs and keys in it are kept as ••")
         self.favourite_button.clicked.connect(self._toggle_favourite)
         self.favourites_button = QToolButton()
         self.favourites_button.setText("Favourites")
@@ -267,6 +268,9 @@ class ConsolePanel(QWidget):
             reason = "Not connected: press Connect to talk to the card."
         elif check.empty:
             reason = "Type a command."
+        elif check.masked:
+            reason = ("Type the PIN or key in place of the •• (the history never keeps it); "
+                      "nothing is sent until then.")
         elif not check.ok and not (self.as_is_box.isChecked() and check.apdu):
             reason = "The command has an error (underlined above); nothing will be sent."
         as_is = self.as_is_box.isChecked()
@@ -281,9 +285,10 @@ class ConsolePanel(QWidget):
             else ("automatic " + " and ".join(off) + " off" if off else "automatic steps on")))
         self.reason_label.setText(reason)
         self.reason_label.setVisible(bool(reason))
-        self.favourite_button.setEnabled(check.ok)
-        self.favourite_button.setText("★" if self.input.toPlainText().strip() in self.history.favourites
-                                      else "☆")
+        favourite = self.history.is_favourite(self.input.toPlainText())
+        # A masked favourite cannot be sent, but it can be taken off the list.
+        self.favourite_button.setEnabled(check.ok or favourite)
+        self.favourite_button.setText("★" if favourite else "☆")
 
     def _on_checked(self, check: CommandCheck) -> None:
         if check.empty:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt
+from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
@@ -25,7 +25,7 @@ from explorer.virtual.card_sources import CardSource, SourceKind
 from explorer.virtual.embedded import EmbeddedReaders
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QDialog
+    from PySide6.QtWidgets import QDialog, QMessageBox
 
 _SETTINGS_VERSION = 1
 
@@ -36,6 +36,9 @@ class MainWindow(QMainWindow):
     Readers come from the bridge's backend (PC/SC) and from the embedded
     virtual readers, whose events go through the same bridge.
     """
+
+    # The journal stopped (why): emitted on whatever thread wrote the record, shown on this one.
+    journal_stopped = Signal(str)
 
     def __init__(self, monitor: EventBridge, settings: QSettings,
                  manager: ConnectionManager | None = None, store: TraceStore | None = None) -> None:
@@ -77,13 +80,22 @@ class MainWindow(QMainWindow):
         self.service_label = QLabel("PC/SC service: connecting…" if not monitor.pcsc_missing
                                     else f"{monitor.pcsc_missing}: the virtual readers work")
         self.count_label = QLabel("")
+        # Stays for the session: a status-bar message would be gone before the user looks.
+        self.journal_label = QLabel("")
+        self.journal_label.setStyleSheet("color:#c0162b;")
+        self.journal_dialog: QMessageBox | None = None
         self.statusBar().addWidget(self.service_label, 1)
+        self.statusBar().addPermanentWidget(self.journal_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.journal_label.setVisible(False)
         self._trace_reader = TraceReader(self)
         self._trace_reader.done.connect(self._trace_read)
         self._build_menus()
         if self._journal_problem:
-            self.service_label.setText(self._journal_problem)
+            self._show_journal_problem(self._journal_problem)
+        # Queued even from this thread: the dialog never opens inside the code that added the record.
+        self.journal_stopped.connect(self._journal_stopped, Qt.ConnectionType.QueuedConnection)
+        self.store.on_journal_failure(self._emit_journal_stopped)
         monitor.monitor_event.connect(self.on_event)
         monitor.pcsc_probed.connect(self._pcsc_probed)
         self._restore_layout()
@@ -235,6 +247,33 @@ class MainWindow(QMainWindow):
             # Still trace in memory; the status bar says the journal is missing.
             self._journal_problem = f"no journal: {e.strerror or e}"
             return TraceStore()
+
+    def _emit_journal_stopped(self, error: OSError) -> None:
+        """Any thread, the store's lock held: only hands the news to the GUI thread."""
+        self.journal_stopped.emit(error.strerror or str(error))
+
+    def _show_journal_problem(self, text: str) -> None:
+        self.journal_label.setText(text)
+        self.journal_label.setToolTip(text)
+        self.journal_label.setVisible(True)
+
+    def _journal_stopped(self, reason: str) -> None:
+        journal = self.store.journal
+        path = str(journal.path) if journal is not None else "the journal"
+        self._show_journal_problem(f"Journal stopped: {reason} — the trace is in memory only")
+        if self.journal_dialog is not None:
+            return
+        from PySide6.QtWidgets import QMessageBox  # dialogs are imported when opened
+
+        box = QMessageBox(QMessageBox.Icon.Warning, "Journal stopped",
+                          f"The session journal could not be written: {reason}.\n\n{path}\n\n"
+                          "Nothing more is written to it this session (it keeps what came before). "
+                          "The trace goes on here in memory: to keep it, make room and use Export in "
+                          "the trace panel.",
+                          QMessageBox.StandardButton.Ok, self)
+        # open(), not exec(): a message must not stop the window's event loop.
+        box.open()
+        self.journal_dialog = box
 
     def _choose_trace(self) -> None:
         from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
