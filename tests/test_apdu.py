@@ -101,7 +101,7 @@ def test_forced_extended_for_small_command() -> None:
     (CommandApdu(0, 0xD6, 0, 0, bytes(65536)), 4, 7, "65536 data bytes"),
     (CommandApdu(0, 0xB0, 0, 0, le=65537), 4, 7, "Le = 65537 is out of range"),
     (CommandApdu(0, 0xB0, 0, 0, le=0), 4, 5, "Le = 0 is out of range"),
-    (CommandApdu(0, 0x6A, 0, 0), 1, 2, "byte 2 (INS = 6A) is invalid"),
+    (CommandApdu(0, 0x6A, 0, 0), 1, 2, "byte 1 (INS = 6A) is invalid"),
 ])
 def test_unencodable_commands(apdu: CommandApdu, start: int, end: int, words: str) -> None:
     with pytest.raises(ApduError) as info:
@@ -132,15 +132,15 @@ def test_round_trip_property(cla: int, ins: int, p1: int, p2: int, data: bytes,
 @pytest.mark.parametrize(("text", "start", "end", "words"), [
     ("", 0, 0, "needs at least 4 bytes (CLA INS P1 P2), but 0 were given"),
     ("00A404", 0, 3, "but 3 were given"),
-    ("0060 0000", 1, 2, "byte 2 (INS = 60) is invalid"),
-    ("009F 0000 00", 1, 2, "byte 2 (INS = 9F) is invalid"),
-    ("00A40400 07 A0000000031010"[:-2], 4, 5, "byte 5 (Lc = 07) announces 7 data bytes but 6 follow"),
-    ("00A40400 07 A0000000031010 00 11 22", 13, 15, "bytes 14-15 left over"),
-    ("00A40400 00 01", 4, 6, "byte 5 is 00 and 1 byte follows"),
-    ("00D60000 000000 11", 4, 7, "bytes 5-7 (extended Lc = 00 00 00) count no data"),
+    ("0060 0000", 1, 2, "byte 1 (INS = 60) is invalid"),
+    ("009F 0000 00", 1, 2, "byte 1 (INS = 9F) is invalid"),
+    ("00A40400 07 A0000000031010"[:-2], 4, 5, "byte 4 (Lc = 07) announces 7 data bytes but 6 follow"),
+    ("00A40400 07 A0000000031010 00 11 22", 13, 15, "bytes 13-14 left over"),
+    ("00A40400 00 01", 4, 6, "byte 4 is 00 and 1 byte follows"),
+    ("00D60000 000000 11", 4, 7, "bytes 4-6 (extended Lc = 00 00 00) count no data"),
     ("00D60000 000003 1122", 4, 7, "announce 3 data bytes but 2 follow"),
-    ("00D60000 000002 1122 00", 9, 10, "byte 10 (00) is alone after the data"),
-    ("00D60000 000002 1122 0000 FF", 11, 12, "byte 12 left over"),
+    ("00D60000 000002 1122 00", 9, 10, "byte 9 (00) is alone after the data"),
+    ("00D60000 000002 1122 0000 FF", 11, 12, "byte 11 left over"),
 ])
 def test_structural_errors_name_the_byte(text: str, start: int, end: int, words: str) -> None:
     with pytest.raises(ApduError) as info:
@@ -158,7 +158,7 @@ def test_short_only_refuses_extended() -> None:
     with pytest.raises(ApduError) as info:
         parse_apdu(H("00B00000000100"), max_short_only=True)
     assert (info.value.start, info.value.end) == (4, 7)
-    assert "bytes 5-7 (00 01 00) are an extended length field" in str(info.value)
+    assert "bytes 4-6 (00 01 00) are an extended length field" in str(info.value)
     assert parse_apdu(H("00A4040007A000000003101000"), max_short_only=True).le == 256
 
 

@@ -33,7 +33,7 @@ def test_one_field_edited(command: str, name: str, text: str, result: str) -> No
 @pytest.mark.parametrize(("name", "text", "words"), [
     ("P1", "0102", "P1: one byte expected, 2 given"),
     ("INS", "", "INS: one byte expected, 0 given"),
-    ("INS", "61", "INS: byte 2 (INS = 61) is invalid"),
+    ("INS", "61", "INS: byte 1 (INS = 61) is invalid"),
     ("Data", "3G", "Data: 'G' at column 2 is not a hex digit"),
     ("Le", "01 02 03", "Le: 3 bytes; Le is one byte (short) or two (extended)"),
     ("Lc", "05", "Lc: not a field that can be typed"),

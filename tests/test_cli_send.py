@@ -149,7 +149,7 @@ def test_json_output(readers: list[str], insert_card: CardFactory) -> None:
 @pytest.mark.parametrize(("bad", "where"), [
     ("00 A4 04 0", "odd number of hex digits: '0' at column 10 has no partner"),  # odd nibble
     ("00 A4 G4 00", "'G' at column 7 is not a hex digit"),
-    ("00 A4 04 00 07 A0 00 00 00 04 10", "byte 5 (Lc = 07) announces 7 data bytes but 6 follow"),
+    ("00 A4 04 00 07 A0 00 00 00 04 10", "byte 4 (Lc = 07) announces 7 data bytes but 6 follow"),
 ])
 def test_bad_apdu_sends_nothing(readers: list[str], insert_card: CardFactory, bad: str, where: str) -> None:
     link = insert_card(readers[0], handler=card)

@@ -147,7 +147,7 @@ def test_bad_command_is_refused_before_the_worker(conn: PcscConnection, insert_c
                                                   readers: list[str]) -> None:
     link = insert_card(readers[0], DEFAULT_ATR, chaining_card)
     conn.connect().result(5)
-    with pytest.raises(ce.InvalidCommand, match="byte 5"):
+    with pytest.raises(ce.InvalidCommand, match="byte 4"):
         conn.send(bytes.fromhex("00A4040009A0000000041010")).result(5)
     with pytest.raises(ce.InvalidCommand):
         conn.send(b"\x00\xa4").result(5)

@@ -93,8 +93,8 @@ def test_type_send_and_see_the_answer(panel: ConsolePanel, qtbot: QtBot, aloop: 
 @pytest.mark.parametrize(("typed", "message", "marked"), [
     ("00 A4 04 00 0", "'0' at column 13 has no partner", "0"),
     ("00 A4 04 00 07 A0 0G", "'G' at column 20 is not a hex digit", "G"),
-    ("00 A4 04 00 09 A0 00 00 00 04 10 10", "byte 5 (Lc = 09) announces 9 data bytes but 7 follow", "09"),
-    ("00 D6 00 00 02 " + "11 " * 300, "byte 5 (Lc = 02) announces 2 data bytes", "11 " * 296 + "11"),
+    ("00 A4 04 00 09 A0 00 00 00 04 10 10", "byte 4 (Lc = 09) announces 9 data bytes but 7 follow", "09"),
+    ("00 D6 00 00 02 " + "11 " * 300, "byte 4 (Lc = 02) announces 2 data bytes", "11 " * 296 + "11"),
     ("00 D6 00 00 00 FF FF " + "AB" * 65540,
      "announce 65535 data bytes and at most 2 Le bytes, but 65540 bytes follow", "ABABAB"),
 ])

@@ -74,7 +74,7 @@ def _old_settings(path: Path, history: list[str], favourites: list[str]) -> None
      "00 24 00 81 10 " + " ".join(["••"] * 16)),
     ("00 2C 00 81 08 31 32 33 34 35 36 37 38", "00 2C 00 81 08 " + " ".join(["••"] * 8)),  # RESET RETRY
     ("FF 82 00 00 06 FF FF FF FF FF FF", "FF 82 00 00 06 " + " ".join(["••"] * 6)),  # LOAD KEYS
-    ("00 20 00 81 08 31 32 33", "00 20 00 81 08 •• •• ••"),  # a lying Lc: all after byte 5 goes
+    ("00 20 00 81 08 31 32 33", "00 20 00 81 08 •• •• ••"),  # a lying Lc: all from byte 5 on goes
     ("00 20 00 81", "00 20 00 81"),  # VERIFY without data asks for the retry counter
     (f"  {SELECT}\n", SELECT),  # anything else is kept as typed
     ("00:a4:04:00", "00:a4:04:00"),

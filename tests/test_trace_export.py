@@ -123,7 +123,7 @@ def test_not_secret_and_garbage() -> None:
     assert secret_span(select) is None and masked_hex(select) == to_hex(select)
     for junk in (b"", b"\x00", b"\x00\x20", b"\x00\x20\x00", b"\xff" * 3):
         assert secret_span(junk) is None
-    # A VERIFY whose Lc lies: its data cannot be located, so everything after byte 5 goes.
+    # A VERIFY whose Lc lies: its data cannot be located, so everything from byte 5 on goes.
     assert secret_span(bytes.fromhex("0020008008313233")) == (5, 8)
     assert masked_hex(bytes.fromhex("0020008008313233")) == "00 20 00 80 08 •• •• ••"
 

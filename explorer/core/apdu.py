@@ -45,15 +45,16 @@ class ApduError(ValueError):
 
 
 def _where(start: int, end: int) -> str:
-    """1-based wording of a 0-based span: 'byte 5' or 'bytes 6-7'."""
-    return f"byte {start + 1}" if end - start <= 1 else f"bytes {start + 1}-{end}"
+    """Wording of a span, end exclusive: 'byte 4' or 'bytes 5-6'. Byte numbers count from 0 (CLA is
+    byte 0), as the ATR panel's byte cells, the hex dumps and TLV offsets do."""
+    return f"byte {start}" if end - start <= 1 else f"bytes {start}-{end - 1}"
 
 
 def _check_ins(ins: int) -> None:
     # Under T=0 the card answers with procedure bytes; INS 6X/9X would be read
     # as SW1, which is why 7816-4 declares them invalid.
     if ins & 0xF0 in (0x60, 0x90):
-        raise ApduError(f"byte 2 (INS = {ins:02X}) is invalid: ISO/IEC 7816-4 excludes INS 6X and 9X", 1)
+        raise ApduError(f"byte 1 (INS = {ins:02X}) is invalid: ISO/IEC 7816-4 excludes INS 6X and 9X", 1)
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,10 @@ def parse_apdu(raw: bytes, *, max_short_only: bool = False) -> CommandApdu:
     if c5:
         return _parse_short(raw, c5)
     if n == 6:
-        raise ApduError("byte 5 is 00 and 1 byte follows: 00 is not a short Lc, and an extended "
+        raise ApduError("byte 4 is 00 and 1 byte follows: 00 is not a short Lc, and an extended "
                         "length field needs 2 bytes after it", 4, 6)
     if max_short_only:
-        raise ApduError(f"bytes 5-7 ({to_hex(raw[4:7])}) are an extended length field, but this "
+        raise ApduError(f"bytes 4-6 ({to_hex(raw[4:7])}) are an extended length field, but this "
                         "connection takes short APDUs only (255 data bytes, Le up to 256)", 4, 7)
     return _parse_extended(raw)
 
@@ -222,9 +223,9 @@ def _parse_short(raw: bytes, lc: int) -> CommandApdu:
     if follow == lc + 1:
         return CommandApdu(cla, ins, p1, p2, raw[5:-1], raw[-1] or SHORT_MAX_NE)
     if follow < lc:
-        raise ApduError(f"byte 5 (Lc = {lc:02X}) announces {lc} data bytes but {follow} follow", 4)
+        raise ApduError(f"byte 4 (Lc = {lc:02X}) announces {lc} data bytes but {follow} follow", 4)
     extra = 5 + lc + 1
-    raise ApduError(f"byte 5 (Lc = {lc:02X}) announces {lc} data bytes and at most one Le byte, but "
+    raise ApduError(f"byte 4 (Lc = {lc:02X}) announces {lc} data bytes and at most one Le byte, but "
                     f"{follow} bytes follow: {_where(extra, len(raw))} left over", extra, len(raw))
 
 
@@ -235,7 +236,7 @@ def _parse_extended(raw: bytes) -> CommandApdu:
     if n == 7:
         return CommandApdu(cla, ins, p1, p2, le=lc or EXTENDED_MAX_NE, extended=True)
     follow = n - 7
-    field = f"bytes 5-7 (extended Lc = {to_hex(raw[4:7])})"
+    field = f"bytes 4-6 (extended Lc = {to_hex(raw[4:7])})"
     if lc == 0:
         raise ApduError(f"{field} count no data, which ISO/IEC 7816-4 does not allow, "
                         f"yet {follow} bytes follow", 4, 7)
@@ -247,7 +248,7 @@ def _parse_extended(raw: bytes) -> CommandApdu:
     if follow < lc:
         raise ApduError(f"{field} announce {lc} data bytes but {follow} follow", 4, 7)
     if follow == lc + 1:
-        raise ApduError(f"byte {n} ({raw[-1]:02X}) is alone after the data: an extended Le takes 2 bytes",
+        raise ApduError(f"byte {n - 1} ({raw[-1]:02X}) is alone after the data: an extended Le takes 2 bytes",
                         n - 1, n)
     extra = 7 + lc + 2
     raise ApduError(f"{field} announce {lc} data bytes and at most 2 Le bytes, but {follow} bytes "
