@@ -64,3 +64,24 @@ def test_the_atr_panel_does_not_jump(qtbot: QtBot, tmp_path: Path) -> None:
             panel.tree.setCurrentIndex(panel.model.index(1, 0))  # a field's meaning spelt out
             where()
     assert len(seen) == 1, f"the ATR panel moved: {sorted(seen)}"
+
+
+@pytest.mark.parametrize("width", [380, 520, 900])
+def test_the_atr_meaning_column_stays_in_sight(qtbot: QtBot, tmp_path: Path, width: int) -> None:
+    """At 1024x700 the ATR dock is under 400 px wide: Field and Value took 400 px of fixed caps
+    and the Meaning column was pushed out of the view."""
+    panel = AtrPanel(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                     read_database=lambda path: None)
+    qtbot.addWidget(panel)
+    panel.resize(900, 560)
+    panel.show()
+    qtbot.waitExposed(panel)
+    # Long values: 15 historical bytes, and T=15 global bytes with long field names.
+    panel.show_atr(bytes.fromhex("3BDA18FF81B1FE751F030031C573C001400090000C"), "typed")
+    panel.resize(width, 560)  # the dock narrowed after the decode, as a tester drags it
+
+    def meaning_in_sight() -> bool:
+        header = panel.tree.header()
+        return header.sectionViewportPosition(2) + 40 <= panel.tree.viewport().width()
+
+    qtbot.waitUntil(meaning_in_sight, timeout=3000)

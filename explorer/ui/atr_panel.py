@@ -261,10 +261,7 @@ class AtrPanel(QWidget):
         atr = self._atr
         self.model.set_fields(atr.fields if atr else ())
         self.tree.expandAll()
-        # A long name or historical-bytes value must not push the meanings out of sight.
-        for column, widest in ((0, 230), (1, 170)):
-            self.tree.resizeColumnToContents(column)
-            self.tree.header().resizeSection(column, min(self.tree.header().sectionSize(column), widest))
+        self._fit_columns()
         self.detail_label.setText("")
         self.bytes_view.set_cells(byte_cells(atr) if atr else [])
         self.summary_label.setText(f"<b>{html.escape(summary(atr))}</b>" if atr else "")
@@ -335,9 +332,20 @@ class AtrPanel(QWidget):
         span = index.data(SPAN_ROLE)
         self.bytes_view.set_hover(span if span and span[1] > span[0] else None)
 
+    def _fit_columns(self) -> None:
+        """Field and Value as wide as their contents, but at most 35 % and 25 % of the view: a long
+        name or historical-bytes value must not push the meanings out of sight, at any panel width."""
+        width = self.tree.viewport().width()
+        header = self.tree.header()
+        for column, share in ((0, 0.35), (1, 0.25)):
+            self.tree.resizeColumnToContents(column)
+            header.resizeSection(column, min(header.sectionSize(column), max(60, int(width * share))))
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.tree.viewport() and event.type() == QEvent.Type.Leave:
             self.bytes_view.set_hover(None)
+        elif watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
         elif watched is self and event.type() == QEvent.Type.Paint:
             self.removeEventFilter(self)
             QTimer.singleShot(0, self._want_database)  # runs once this frame is painted
