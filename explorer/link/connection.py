@@ -129,13 +129,17 @@ class CardConnection:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
-        # Worker-thread state below.
+        # A session's start and end change `_open`, `_state` and `_since` under `_lock`: the
+        # worker opens and ends sessions, and `lose` may end one from any thread.
         self._open = False
         self._state = LinkState(reader)
+        self._since = 0.0  # when the open session began (epoch seconds)
+        # Worker-thread state: the backend may still hold a handle (also after a lost session).
+        self._held = False
 
     @property
     def state(self) -> LinkState:
-        """The last known state (any thread; a snapshot, updated by the worker)."""
+        """The last known state (any thread; a snapshot, updated by the worker and by `lose`)."""
         return self._state
 
     @property
@@ -217,6 +221,26 @@ class CardConnection:
             return ce.InvalidCommand(self.reader, sentence=str(exc))
         return None
 
+    def lose(self, reason: str, at: float | None = None, *, release: bool = False) -> bool:
+        """Any thread: the card (or reader, or service) the session was on is gone, as the
+        reader's monitor saw it at `at`. Returns whether a session ended.
+
+        The session ends here and now, recorded once as lost with `reason`: whoever feeds
+        monitor events to the trace and then to this (the connection manager) gets the loss
+        right after its cause and before anything the monitor reports later, even while the
+        worker is stuck in a card call. The worker drops the dead handle (and, with `release`,
+        the backend's context) at its next turn. A session opened after `at` is a newer one
+        (a card inserted since) and is kept.
+        """
+        with self._lock:
+            if not self._open or (at is not None and at < self._since):
+                return False
+            self._open = False
+            state, self._state = self._state, LinkState(self.reader)
+        self._record(LinkEventKind.LOST, state, reason)
+        self._submit(self._drop_stale, release)
+        return True
+
     def close(self, disposition: Disposition = Disposition.LEAVE, timeout: float = 5.0) -> bool:
         """Disconnect, release the backend and stop the worker. Any thread but the worker.
 
@@ -271,6 +295,7 @@ class CardConnection:
         if self._open:
             with contextlib.suppress(ce.CardError):
                 self._disconnect(disposition)
+        self._held = False
         self._link.release()
 
     def _emit(self, record: Exchange | LinkEvent) -> None:
@@ -281,8 +306,10 @@ class CardConnection:
                 log.exception("exchange sink failed")
 
     def _event(self, kind: LinkEventKind, detail: str = "") -> None:
-        s = self._state
-        self._emit(LinkEvent(self.reader, kind, time.time(), s.protocol, s.share, detail))
+        self._record(kind, self._state, detail)
+
+    def _record(self, kind: LinkEventKind, state: LinkState, detail: str = "") -> None:
+        self._emit(LinkEvent(self.reader, kind, time.time(), state.protocol, state.share, detail))
 
     def _changed(self) -> None:
         # pcscd does not wake status watchers on sharing changes: tell the monitor.
@@ -302,15 +329,34 @@ class CardConnection:
         return error
 
     def _lose(self, error: ce.CardError) -> None:
-        """Forget the handle (and the backend's context if the service went)."""
-        was_connected = self._open
-        self._open = False
+        """Forget the handle (and the backend's context if the service went).
+
+        The session may already have been ended by `lose` (the monitor saw the card go
+        first): it is recorded as lost once, by whichever saw it first.
+        """
+        with self._lock:
+            was_connected, self._open = self._open, False
+            state = self._state
+            if was_connected:
+                self._state = LinkState(self.reader)
         if isinstance(error, ce.ServiceGone):
+            self._held = False
             self._link.release()
         if was_connected:
-            self._event(LinkEventKind.LOST, str(error))
-            self._state = LinkState(self.reader)
+            self._record(LinkEventKind.LOST, state, str(error))
             self._changed()
+
+    def _drop_stale(self, release: bool = False) -> None:
+        """Let go of the handle of a session that `lose` ended (a no-op once a new one is open)."""
+        if not self._held or self._open:
+            return
+        self._held = False
+        if release:
+            self._link.release()
+        else:
+            with contextlib.suppress(ce.CardError):  # the card is gone: nothing to tell anyone
+                self._link.disconnect(Disposition.LEAVE)
+        self._changed()
 
     def _need_card(self) -> None:
         if not self._open:
@@ -319,22 +365,31 @@ class CardConnection:
     def _connect(self, protocol: Protocol, share: ShareMode) -> LinkState:
         if self._open:
             self._disconnect(Disposition.LEAVE)
+        self._drop_stale()
+        since = time.time()
         active, atr = self._call(self._link.connect, protocol, share)
-        self._open = True
-        self._state = LinkState(self.reader, True, active, share, atr)
-        self._event(LinkEventKind.CONNECTED)
+        self._held = True
+        with self._lock:
+            self._open, self._since = True, since
+            self._state = state = LinkState(self.reader, True, active, share, atr)
+        self._record(LinkEventKind.CONNECTED, state)
         self._changed()
-        return self._state
+        return state
 
     def _disconnect(self, disposition: Disposition) -> LinkState:
-        if not self._open:
+        with self._lock:
+            was_open, self._open = self._open, False
+            state = self._state
+            if was_open:
+                self._state = LinkState(self.reader)
+        if not was_open:
+            self._drop_stale()
             return self._state
-        self._open = False
+        self._held = False
         try:
             self._link.disconnect(disposition)
         finally:
-            self._event(LinkEventKind.DISCONNECTED, disposition.value)
-            self._state = LinkState(self.reader)
+            self._record(LinkEventKind.DISCONNECTED, state, disposition.value)
             self._changed()
         return self._state
 
@@ -343,10 +398,15 @@ class CardConnection:
         share = share or self._state.share or ShareMode.SHARED
         protocol = protocol or self._state.protocol or Protocol.ANY
         active, atr = self._call(self._link.reconnect, cold, protocol, share)
-        self._state = LinkState(self.reader, True, active, share, atr)
-        self._event(LinkEventKind.RECONNECTED, "cold reset" if cold else "warm reset")
+        with self._lock:
+            lost = not self._open  # the monitor saw the card go while it was being reset
+            if not lost:
+                self._state = state = LinkState(self.reader, True, active, share, atr)
+        if lost:
+            raise ce.CardRemoved(self.reader)
+        self._record(LinkEventKind.RECONNECTED, state, "cold reset" if cold else "warm reset")
         self._changed()
-        return self._state
+        return state
 
     def _begin_transaction(self) -> None:
         self._need_card()

@@ -30,7 +30,7 @@ from explorer.core.card_errors import CardError
 from explorer.core.exchange import Origin, TransmitOptions
 from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
-from explorer.core.reader_events import CardRemoved, MonitorEvent, ServiceLost
+from explorer.core.reader_events import CardRemoved, MonitorEvent, ReaderRemoved, ServiceLost
 from explorer.core.status_words import Severity
 from explorer.link.connection import CardConnection, LinkState
 from explorer.link.manager import ConnectionManager
@@ -228,17 +228,32 @@ class ConsolePanel(QWidget):
         self._update_controls()
 
     def on_monitor_event(self, event: MonitorEvent) -> None:
-        """A card pulled out (or the service gone) ends our connection: say so now, not at the next send."""
-        conn = self.connection
+        """A card pulled out (or the service gone) ends our connection: say so now, not at the next send.
+
+        The connection manager records the loss; the quiet disconnect that follows, bound to
+        this connection, lets go of the dead handle. A removed reader stops being the target.
+        """
+        if isinstance(event, ReaderRemoved) and event.reader == self._reader:
+            self._drop_target(event.reader)
+            return
+        conn = None if self._reader is None else self._manager.get(self._reader)
         if conn is None or not conn.state.connected:
             return
         if isinstance(event, CardRemoved) and event.reader == self._reader:
             self.transcript.add_note("The card was removed: connection closed.", _ERROR)
-            self._start(self.disconnect_card(), quiet=True)
+            self._start(self.disconnect_card(conn=conn), quiet=True)
         elif isinstance(event, ServiceLost) and not conn.embedded:
             self.transcript.add_note(f"PC/SC service lost ({event.reason}): connection closed.",
                                      _ERROR)
-            self._start(self.disconnect_card(), quiet=True)
+            self._start(self.disconnect_card(conn=conn), quiet=True)
+
+    def _drop_target(self, reader: str) -> None:
+        conn = self._manager.get(reader)
+        if conn is not None and conn.state.connected:
+            self.transcript.add_note(f"{reader} was removed: connection closed.", _ERROR)
+        self._reader = None  # not `connection`: that would open the removed reader again
+        self.reader_label.setText(f"<b>{reader}</b> was removed: select a reader")
+        self._update_controls()
 
     def _update_controls(self) -> None:
         conn = self.connection
@@ -369,8 +384,9 @@ class ConsolePanel(QWidget):
     def _disconnect_with(self, disposition: Disposition) -> None:
         self._start(self.disconnect_card(disposition))
 
-    async def disconnect_card(self, disposition: Disposition = Disposition.LEAVE) -> None:
-        conn = self.connection
+    async def disconnect_card(self, disposition: Disposition = Disposition.LEAVE,
+                              conn: CardConnection | None = None) -> None:
+        conn = conn or self.connection
         if conn is None:
             return
         was = conn.state.connected

@@ -184,8 +184,13 @@ class MainWindow(QMainWindow):
 
     def on_event(self, event: MonitorEvent) -> None:
         self.store.add_monitor_event(event)
-        self.readers.apply(event)
+        # The console first: it notes a session of its own that this event ends, while the
+        # connection still says connected; its own follow-up runs later, on the loop.
         self.console.on_monitor_event(event)
+        # Then the sessions the event ends are recorded as lost, right after their cause in the
+        # trace and before the next event, and a removed reader's connection closes.
+        self.manager.observe(event)
+        self.readers.apply(event)
         self.atr.on_monitor_event(event)
         if isinstance(event, CardInserted) and event.reader in self._select_when_in:
             self._select_when_in.discard(event.reader)

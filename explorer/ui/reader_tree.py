@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QVBoxLayout, QWidget
 
-from explorer.core.reader_events import CardInserted, MonitorEvent, ReaderAdded
+from explorer.core.reader_events import CardInserted, MonitorEvent, ReaderAdded, ReaderRemoved
 from explorer.ui.reader_model import ATR_ROLE, READER_ROLE, ReaderTreeModel
 
 
@@ -43,6 +43,11 @@ class ReaderTreePanel(QWidget):
         self.context_requested.emit(reader, self.view.viewport().mapToGlobal(pos))
 
     def apply(self, event: MonitorEvent) -> None:
+        if isinstance(event, ReaderRemoved) and self.selected_reader() == event.reader:
+            # Left to itself, the view makes a neighbour current: the console and the ATR panel
+            # would turn silently to another reader, and a command meant for the removed one
+            # would go to that one's card. Nothing is selected until the tester chooses.
+            self.view.selectionModel().clear()
         self.model.apply(event)
         # A new card is what the tester came for: show it.
         if isinstance(event, CardInserted | ReaderAdded):
