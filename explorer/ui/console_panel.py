@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -37,7 +36,7 @@ from explorer.link.manager import ConnectionManager
 from explorer.ui import aio
 from explorer.ui.apdu_editor import ApduEditor
 from explorer.ui.apdu_structure import ApduStructure
-from explorer.ui.background_write import BackgroundWrite, write_private_text
+from explorer.ui.console_answers import AnswerActions
 from explorer.ui.console_history import CommandHistory
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, Transcript
 from explorer.ui.message_line import MessageLine
@@ -164,21 +163,9 @@ class ConsolePanel(QWidget):
         self.reason_label.setStyleSheet(f"color:{MUTED};")
 
         self.transcript = Transcript()
-        self.clear_button = QToolButton()
-        self.clear_button.setText("Clear")
-        self.clear_button.setToolTip("Clear the answers shown here (the trace keeps every exchange)")
-        self.clear_button.clicked.connect(self.transcript.clear_all)
-        self.save_button = QToolButton()
-        self.save_button.setText("Save…")
-        self.save_button.setToolTip("Save the answers as text, secret command data (PINs, keys) masked")
-        self.save_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
-        self.save_button.clicked.connect(lambda: self.choose_save(reveal_secrets=False))
-        save_menu = QMenu(self.save_button)
-        save_menu.addAction("Save with secrets masked…", lambda: self.choose_save(reveal_secrets=False))
-        save_menu.addAction("Save with secrets in clear…", lambda: self.choose_save(reveal_secrets=True))
-        self.save_button.setMenu(save_menu)
-        self._writer = BackgroundWrite(self)
-        self._writer.finished.connect(self._save_finished)
+        self.answers = AnswerActions(self.transcript, self)
+        self.answers.saved.connect(self.saved)
+        self.clear_button, self.save_button = self.answers.clear_button, self.answers.save_button
 
         send_row = QHBoxLayout()
         send_row.addWidget(self.send_button)
@@ -419,23 +406,9 @@ class ConsolePanel(QWidget):
 
     # -- saving the answers -----------------------------------------------------------------
 
-    def choose_save(self, reveal_secrets: bool = False) -> None:
-        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
-
-        path, _ = QFileDialog.getSaveFileName(self, "Save the console's answers",
-                                              str(Path.home() / "console.txt"), "Text (*.txt)")
-        if path:
-            self.save_transcript(path, reveal_secrets)
-
     def save_transcript(self, path: str, reveal_secrets: bool = False) -> None:
         """Write the answers to `path` off the GUI thread; `saved` tells how it went."""
-        text = self.transcript.saved_text(reveal_secrets)
-        self._writer.start(path, functools.partial(write_private_text, text=text), "console-save")
-
-    def _save_finished(self, path: str, error: str) -> None:
-        if error:
-            self.transcript.add_note(f"Could not save the answers: {error}", _ERROR)
-        self.saved.emit(path, error)
+        self.answers.save(path, reveal_secrets)
 
     # -- favourites ---------------------------------------------------------------------
 
