@@ -70,8 +70,12 @@ class Link(Interface):
         """Open the card (or the reader, DIRECT); (active protocol, ATR)."""
         ...
 
-    def disconnect(self, disposition: Disposition) -> None:
-        """Close the handle. Raise only for what the user must hear of: the handle is gone anyway."""
+    def disconnect(self, disposition: Disposition) -> str | None:
+        """Close the handle. Raise only for what the user must hear of: the handle is gone anyway.
+
+        Returns None (or "") when it did as asked, else a sentence saying what it did instead
+        and why, for the trace (a reset after a raw-protocol session).
+        """
         ...
 
     def reconnect(self, cold: bool, protocol: Protocol, share: ShareMode) -> tuple[Protocol, bytes]: ...
@@ -189,7 +193,7 @@ class CardConnection:
         refused = self._refuse(apdu) if check else None
         if refused is not None:
             return CardFuture.failed(refused)
-        return self._submit(run_pipeline, bytes(apdu), self._transmit, origin, options)
+        return self._submit(self._pipeline, bytes(apdu), origin, options)
 
     def send_now(self, apdu: bytes, origin: Origin = Origin.API, options: TransmitOptions = TransmitOptions(),
                  *, check: bool = True) -> Reply:
@@ -199,7 +203,15 @@ class CardConnection:
         refused = self._refuse(apdu) if check else None
         if refused is not None:
             raise refused
-        return run_pipeline(bytes(apdu), self._transmit, origin, options)
+        return self._pipeline(bytes(apdu), origin, options)
+
+    def _pipeline(self, apdu: bytes, origin: Origin, options: TransmitOptions) -> Reply:
+        try:
+            return run_pipeline(apdu, self._transmit, origin, options)
+        except ce.StepLimit as stop:
+            # Every step is in the trace already; that they are not the whole answer must be too.
+            self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
+            raise
 
     def _refuse(self, apdu: bytes) -> ce.InvalidCommand | None:
         try:
@@ -321,10 +333,12 @@ class CardConnection:
         if not self._open:
             return self._state
         self._open = False
+        instead: str | None = None
         try:
-            self._link.disconnect(disposition)
+            instead = self._link.disconnect(disposition)
         finally:
-            self._event(LinkEventKind.DISCONNECTED, disposition.value)
+            detail = f"{disposition.value}; {instead}" if instead else disposition.value
+            self._event(LinkEventKind.DISCONNECTED, detail)
             self._state = LinkState(self.reader)
             self._changed()
         return self._state
