@@ -86,7 +86,7 @@ def test_protocol_comes_from_the_atr(conn: PcscConnection, insert_card: CardFact
     insert_card(readers[0], ATR_T0, chaining_card)
     state = conn.connect().result(5)
     assert (state.protocol, state.share, state.atr) == (Protocol.T0, ShareMode.SHARED, ATR_T0)
-    with pytest.raises(ce.ProtocolMismatch, match="does not offer the requested protocol"):
+    with pytest.raises(ce.ProtocolMismatch, match=r"does not offer T=1 \(its ATR offers T=0\)"):
         conn.connect(Protocol.T1).result(5)
     assert not conn.state.connected
     assert [r.kind for r in records if isinstance(r, LinkEvent)] == [

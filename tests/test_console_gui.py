@@ -66,7 +66,8 @@ def test_type_send_and_see_the_answer(panel: ConsolePanel, qtbot: QtBot, aloop: 
         qtbot.keyClicks(panel.input, SELECT)
         assert panel.validation_label.text() == "SELECT · case 3 short · 12 bytes"
         fields = [panel.structure.topLevelItem(i).text(0) for i in range(panel.structure.topLevelItemCount())]
-        assert fields == ["CLA", "INS", "P1", "P2", "Lc", "Data"]
+        assert fields == ["CLA", "INS", "P1", "P2", "Lc", "Data", "Le"]  # Le: an empty row to type in
+        assert panel.structure.topLevelItem(6).text(1) == ""
         assert panel.send_button.isEnabled() and not panel.reason_label.isVisible()
         qtbot.keyClick(panel.input, Qt.Key.Key_Return)
         (reply,) = await until(panel.reply_shown, what="the answer")

@@ -68,12 +68,48 @@ def test_a_second_6c_is_not_followed_forever() -> None:
     assert reply.sw == 0x6C20 and len(sent) == 2
 
 
-def test_endless_61_stops_at_max_steps() -> None:
+def test_endless_61_stops_at_max_steps_and_says_so() -> None:
     def transmit(apdu: bytes, origin: Origin) -> Exchange:
         return Exchange("R", apdu, b"\x00\x61\x01", 0.0, 0.0, origin)
 
-    reply = run_pipeline(bytes.fromhex("00B0000000"), transmit, options=TransmitOptions(max_steps=10))
-    assert len(reply.exchanges) == 10 and reply.sw == 0x6101
+    with pytest.raises(ce.StepLimit) as err:
+        run_pipeline(bytes.fromhex("00B0000000"), transmit, options=TransmitOptions(max_steps=10))
+    # The command and ten GET RESPONSEs crossed the wire; the eleventh was not sent.
+    assert [e.origin for e in err.value.exchanges] == [Origin.API] + [Origin.GET_RESPONSE] * 10
+    assert str(err.value) == ("R: stopped after 10 GET RESPONSE exchanges and the card still answers "
+                              "61 01 (more data): the response is incomplete")
+    assert err.value.reply is not None
+    assert (err.value.reply.data, err.value.reply.sw) == (bytes(11), 0x6101)
+
+
+def test_the_default_cap_is_1024_automatic_steps() -> None:
+    def transmit(apdu: bytes, origin: Origin) -> Exchange:
+        return Exchange("R", apdu, b"\x61\x01", 0.0, 0.0, origin)
+
+    with pytest.raises(ce.StepLimit, match="stopped after 1024 GET RESPONSE exchanges"):
+        run_pipeline(bytes.fromhex("00B0000000"), transmit)
+
+
+def test_a_chain_that_ends_on_the_last_allowed_step_is_complete() -> None:
+    answers = {"00B0000000": ["6101"], "00C0000001": ["AA6101", "BB6101", "CC9000"]}
+    transmit, sent = scripted(answers)
+    reply = run_pipeline(bytes.fromhex("00B0000000"), transmit, options=TransmitOptions(max_steps=3))
+    assert (reply.data, reply.sw, len(sent)) == (bytes.fromhex("AABBCC"), 0x9000, 4)
+
+
+def test_re_sends_are_counted_and_named_at_the_cap() -> None:
+    answers = iter(["6101", "6C02", "AABB6101"] * 5)
+
+    def cycling(apdu: bytes, origin: Origin) -> Exchange:
+        return Exchange("R", apdu, bytes.fromhex(next(answers)), 0.0, 0.0, origin)
+
+    with pytest.raises(ce.StepLimit) as err:
+        run_pipeline(bytes.fromhex("00B0000000"), cycling, options=TransmitOptions(max_steps=4))
+    # command 61 01, GET RESPONSE 6C 02, re-send AA BB 61 01, GET RESPONSE 61 01, GET RESPONSE 6C 02: cap
+    assert err.value.sentence == ("stopped after 4 automatic exchanges (3 GET RESPONSE, 1 re-sent with the "
+                                  "right Le) and the card still answers 6C 02 (wrong Le): the response is "
+                                  "incomplete")
+    assert len(err.value.exchanges) == 5
 
 
 def test_failure_half_way_keeps_what_crossed_the_wire() -> None:

@@ -2,8 +2,9 @@
 
 Exit codes: 0 success, 1 a card answered a status word of severity error
 (`send`), 2 bad usage or input (including a malformed APDU and an unknown
-reader), 3 PC/SC service not available, 4 card error (no card, sharing
-violation, card removed, protocol mismatch, timeout), 130 interrupted.
+reader), 3 PC/SC service not available or gone during the run, 4 card error
+(no card, sharing violation, card removed, protocol mismatch, timeout, an
+answer cut short at the 61xx/6Cxx step limit), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

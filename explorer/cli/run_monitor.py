@@ -41,19 +41,24 @@ def event_line(event: MonitorEvent) -> str:
     return f"{stamp}  {kind:<8} {reader + '  ' if reader else ''}{text}"
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+class _Terminated(Exception):
+    """SIGTERM: a request to stop (a service manager, `kill`), which is not an interruption."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
 
 
 def run_monitor(args: argparse.Namespace) -> int:
-    from explorer.cli import EXIT_OK
+    from explorer.cli import EXIT_INTERRUPTED, EXIT_OK
     from explorer.pcsc.monitor import ReaderMonitor
 
     events: queue.Queue[MonitorEvent] = queue.Queue()
     monitor = ReaderMonitor(events.put)
-    signal.signal(signal.SIGTERM, _interrupt)
-    monitor.start()
+    signal.signal(signal.SIGTERM, _terminate)
+    status = EXIT_OK
     try:
+        monitor.start()
         while True:
             try:
                 event = events.get(timeout=0.5)  # a timeout so Ctrl-C is seen promptly
@@ -62,8 +67,11 @@ def run_monitor(args: argparse.Namespace) -> int:
             line = json.dumps(event_json(event)) if args.json else event_line(event)
             print(line, flush=True)
     except KeyboardInterrupt:
+        # Ctrl-C ends `monitor` as it ends every command: 130, as the README says.
+        status = EXIT_INTERRUPTED
+    except _Terminated:
         pass
     finally:
         monitor.stop()
         sys.stdout.flush()
-    return EXIT_OK
+    return status

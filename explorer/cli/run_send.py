@@ -231,7 +231,7 @@ def run_send(args: argparse.Namespace) -> int:
         return card_exit(exc)
 
     status = EXIT_OK
-    stuck = False
+    stuck = interrupted = False
     try:
         if session.protocol is Protocol.T0 and args.protocol is not Protocol.T0:
             # The reader chose T=0, which carries short APDUs only: check again before sending any.
@@ -266,14 +266,18 @@ def run_send(args: argparse.Namespace) -> int:
                 break
         return status
     except KeyboardInterrupt:
-        stuck = True  # the worker may be inside a card call: do not wait for it
+        interrupted = True
         raise
     except BrokenPipeError:
         # stdout closed early (`| head`): stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return status
     finally:
-        if not stuck:
+        if interrupted:
+            # The worker may be inside a card call: wait a moment, not for a silent card. Closed,
+            # the session resets a card it had in raw, which pcscd would otherwise leave raw.
+            session.close(timeout=0.5)
+        elif not stuck:
             # A card that never answered keeps the worker busy: do not wait on it, just leave.
             session.close()
 

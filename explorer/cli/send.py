@@ -11,13 +11,17 @@ status word is an error, unless --keep-going.
 
 Exit codes (see explorer.cli): 0 every final SW a success or warning, 1 an
 error SW came back, 2 bad usage, bad APDU, no such reader, or no single reader
-with a card to pick, 3 no PC/SC service, 4 card error (no card, sharing
-violation, card removed, protocol mismatch, timeout...).
+with a card to pick, 3 no PC/SC service (or it went away mid-run), 4 card
+error (no card, sharing violation, card removed, protocol mismatch,
+timeout...). A 61xx chain still going after 1024 GET RESPONSE steps is 4, not
+1: no status word of the command's failed, the card never finished its
+answer, and what came is incomplete.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 
 from explorer.core.link_modes import Protocol, ShareMode
 
@@ -33,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog="APDU is hex text, e.g. \"00 A4 04 00 07 A0 00 00 00 04 10 10\" (quote it when it has "
                "spaces) or 00A4040000; '-' reads APDUs from stdin, one per line ('#' starts a comment). "
                "Exit codes: 0 success or warning SWs, 1 an error SW, 2 bad usage/APDU/reader, "
-               "3 no PC/SC service, 4 card error.",
+               "3 no PC/SC service (or it went away), 4 card error (also: an answer cut short "
+               "after 1024 GET RESPONSE steps).",
     )
     p.add_argument("apdus", nargs="+", metavar="APDU", help="command APDU in hex, or - for stdin")
     p.add_argument("--reader", "-r", metavar="NAME",
@@ -49,7 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--keep-going", action="store_true",
                    help="go on after a command whose status word is an error")
     p.add_argument("--timeout", type=_seconds, default=60.0, metavar="S",
-                   help="seconds to wait for each answer (default: 60)")
+                   help="seconds to wait for each answer, at most 86400 (default: 60)")
     p.set_defaults(run=run, needs_pcsc=True)
 
 
@@ -73,13 +78,18 @@ def _share(text: str) -> ShareMode:
     return share
 
 
+#: The longest --timeout: waits are handed to threading, which refuses huge (and infinite) ones.
+MAX_TIMEOUT = 86400.0
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("the timeout must be more than 0 seconds")
+        value = math.nan
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf ('1e400' reads as inf)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds more than 0 and at most {MAX_TIMEOUT:.0f} (a day)")
     return value
 
 

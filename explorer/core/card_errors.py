@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from explorer.core.exchange import Exchange
+    from explorer.core.exchange import Exchange, Reply
 
 
 class CardError(Exception):
@@ -85,6 +85,22 @@ class Timeout(CardError):
 
 class Cancelled(CardError):
     sentence = "cancelled"
+
+
+class StepLimit(CardError):
+    """The card still asked for another automatic step (61xx, 6Cxx) at the limit: the answer is cut short.
+
+    A failure, not a reply: data that looks complete but is not must not pass
+    for a success. `exchanges` holds every step sent; `reply` the data joined
+    so far and the last status word.
+    """
+
+    sentence = "stopped following the card's automatic steps at the limit: the response is incomplete"
+
+    def __init__(self, reader: str = "", detail: str = "", sentence: str | None = None,
+                 reply: Reply | None = None) -> None:
+        super().__init__(reader, detail, sentence)
+        self.reply = reply
 
 
 class InvalidCommand(CardError):

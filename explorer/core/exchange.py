@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.core.apdu import ApduError, get_response, parse_apdu
-from explorer.core.card_errors import CardError
+from explorer.core.card_errors import CardError, StepLimit
 from explorer.core.link_modes import Protocol, ShareMode
 
 
@@ -81,7 +81,8 @@ class Reply:
 class TransmitOptions:
     auto_get_response: bool = True
     auto_resend: bool = True
-    #: A card that answers 61xx forever must not hold the reader forever.
+    #: Automatic steps (GET RESPONSE, re-send) one command may take: a card that answers 61xx
+    #: forever must not hold the reader forever. Reaching it raises StepLimit.
     max_steps: int = 1024
 
 
@@ -118,25 +119,42 @@ def run_pipeline(command: bytes, transmit: Transmit, origin: Origin = Origin.API
             # A response without a status word: nothing to follow, report it as it came.
             return Reply(tuple(done), bytes(data) + current.response, 0)
         sw1, sw2 = sw >> 8, sw & 0xFF
-        if len(done) >= options.max_steps:
-            break
         if sw1 == 0x6C and options.auto_resend and not resent:
-            resend = _with_le(current.command, sw2 or 256)
-            if resend is None:
+            following = _with_le(current.command, sw2 or 256)
+            if following is None:
                 break
+            why = Origin.RESEND
+        elif sw1 == 0x61 and options.auto_get_response:
+            following = get_response(command[0] if command else 0, sw2 or 256)
+            why = Origin.GET_RESPONSE
+        else:
+            break
+        if len(done) > options.max_steps:
+            raise _step_limit(done, data, current)
+        if why is Origin.RESEND:
             # The first answer carried no data worth keeping: the re-send is the answer.
             resent = True
-            current = step(resend, Origin.RESEND)
-            continue
-        if sw1 == 0x61 and options.auto_get_response:
+        else:
             data += current.data
-            current = step(get_response(command[0] if command else 0, sw2 or 256), Origin.GET_RESPONSE)
             # A GET RESPONSE may itself be told 6Cxx: allow one re-send per step.
             resent = False
-            continue
-        break
+        current = step(following, why)
     data += current.data
     return Reply(tuple(done), bytes(data), current.sw or 0)
+
+
+def _step_limit(done: list[Exchange], data: bytearray, last: Exchange) -> StepLimit:
+    steps = len(done) - 1
+    asked = sum(1 for e in done if e.origin is Origin.GET_RESPONSE)
+    what = (f"{steps} GET RESPONSE exchanges" if asked == steps else
+            f"{steps} automatic exchanges ({asked} GET RESPONSE, {steps - asked} re-sent with the right Le)")
+    sw = last.sw or 0
+    wants = "more data" if sw >> 8 == 0x61 else "wrong Le"
+    sentence = (f"stopped after {what} and the card still answers {sw >> 8:02X} {sw & 0xFF:02X} ({wants}): "
+                "the response is incomplete")
+    error = StepLimit(last.reader, sentence=sentence, reply=Reply(tuple(done), bytes(data) + last.data, sw))
+    error.exchanges = tuple(done)
+    return error
 
 
 def _with_le(command: bytes, le: int) -> bytes | None:
@@ -151,6 +169,7 @@ class LinkEventKind(enum.Enum):
     DISCONNECTED = "disconnected"
     RECONNECTED = "reconnected"
     LOST = "connection lost"  # card removed, service gone: the connection ended without being asked
+    STEPS_STOPPED = "automatic steps stopped"  # a 61xx/6Cxx chain cut at TransmitOptions.max_steps
     TRANSACTION_BEGUN = "transaction begun"
     TRANSACTION_ENDED = "transaction ended"
 

@@ -71,8 +71,12 @@ class Link(Interface):
         """Open the card (or the reader, DIRECT); (active protocol, ATR)."""
         ...
 
-    def disconnect(self, disposition: Disposition) -> None:
-        """Close the handle. Raise only for what the user must hear of: the handle is gone anyway."""
+    def disconnect(self, disposition: Disposition) -> str | None:
+        """Close the handle. Raise only for what the user must hear of: the handle is gone anyway.
+
+        Returns None (or "") when it did as asked, else a sentence saying what it did instead
+        and why, for the trace (a reset after a raw-protocol session).
+        """
         ...
 
     def reconnect(self, cold: bool, protocol: Protocol, share: ShareMode) -> tuple[Protocol, bytes]: ...
@@ -194,7 +198,7 @@ class CardConnection:
         refused = self._refuse(apdu) if check else None
         if refused is not None:
             return CardFuture.failed(refused)
-        return self._submit(run_pipeline, bytes(apdu), self._transmit, origin, options)
+        return self._submit(self._pipeline, bytes(apdu), origin, options)
 
     def send_as_is(self, apdu: bytes, origin: Origin = Origin.API) -> CardFuture[Reply]:
         """A command for a negative test, malformed or not: sent exactly as given, with no APDU
@@ -212,7 +216,15 @@ class CardConnection:
         refused = self._refuse(apdu) if check else None
         if refused is not None:
             raise refused
-        return run_pipeline(bytes(apdu), self._transmit, origin, options)
+        return self._pipeline(bytes(apdu), origin, options)
+
+    def _pipeline(self, apdu: bytes, origin: Origin, options: TransmitOptions) -> Reply:
+        try:
+            return run_pipeline(apdu, self._transmit, origin, options)
+        except ce.StepLimit as stop:
+            # Every step is in the trace already; that they are not the whole answer must be too.
+            self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
+            raise
 
     def _refuse(self, apdu: bytes) -> ce.InvalidCommand | None:
         try:
@@ -386,10 +398,12 @@ class CardConnection:
             self._drop_stale()
             return self._state
         self._held = False
+        instead: str | None = None
         try:
-            self._link.disconnect(disposition)
+            instead = self._link.disconnect(disposition)
         finally:
-            self._record(LinkEventKind.DISCONNECTED, state, disposition.value)
+            detail = f"{disposition.value}; {instead}" if instead else disposition.value
+            self._record(LinkEventKind.DISCONNECTED, state, detail)
             self._changed()
         return self._state
 

@@ -17,6 +17,7 @@ from explorer.core.exchange import Exchange, LinkEvent
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.link.connection import CardConnection
 from explorer.pcsc import context
+from explorer.pcsc.diagnosis import diagnose
 from explorer.pcsc.errors import card_error
 
 _PROTOCOL = {
@@ -32,8 +33,8 @@ _SHARE = {ShareMode.SHARED: scard.SCARD_SHARE_SHARED, ShareMode.EXCLUSIVE: scard
           ShareMode.DIRECT: scard.SCARD_SHARE_DIRECT}
 _DISPOSITION = {Disposition.LEAVE: scard.SCARD_LEAVE_CARD, Disposition.RESET: scard.SCARD_RESET_CARD,
                 Disposition.UNPOWER: scard.SCARD_UNPOWER_CARD, Disposition.EJECT: scard.SCARD_EJECT_CARD}
-#: How long to wait for pcscd to notice a removal after an empty answer (it polls vpcd every ~400 ms).
-_REMOVAL_GRACE_MS = 900
+#: What a disconnect tells the trace when it resets a card it was asked to leave.
+RAW_RESET = "reset instead: a raw-protocol connection fixes the card's protocol until the card is reset"
 
 
 def ctl_code(function: int) -> int:
@@ -50,10 +51,16 @@ class PcscLink:
         self.reader = reader
         self._ctx: int | None = None
         self._card: int | None = None
+        self._active = 0  # the protocol pcscd gave the handle (SCARD_PROTOCOL_*)
 
     def _check(self, hresult: int, action: str) -> None:
         if hresult != scard.SCARD_S_SUCCESS:
-            raise self._forget_if_gone(card_error(hresult, self.reader, action))
+            raise self._failed(hresult, action)
+
+    def _failed(self, hresult: int, action: str, answered: int | None = None) -> ce.CardError:
+        error = diagnose(hresult, reader=self.reader, action=action, ctx=self._ctx, card=self._card,
+                         answered=answered)
+        return self._forget_if_gone(error)
 
     def _forget_if_gone(self, error: ce.CardError) -> ce.CardError:
         """`error`, after dropping the handle when it means the card or the service is gone."""
@@ -76,27 +83,59 @@ class PcscLink:
         if share is ShareMode.DIRECT and protocol is Protocol.ANY:
             wanted = 0  # direct to a reader: no card protocol to negotiate
         hresult, card, active = scard.SCardConnect(self._ctx, self.reader, _SHARE[share], wanted)
+        if hresult == scard.SCARD_E_PROTO_MISMATCH and protocol is not Protocol.RAW:
+            raise self._protocol_held(protocol)
         self._check(hresult, "connect")
-        self._card = card
+        self._card, self._active = card, active
         return _ACTIVE.get(active, Protocol.UNDEFINED), self._read_atr()
+
+    def _protocol_held(self, protocol: Protocol) -> ce.ProtocolMismatch:
+        """A protocol mismatch, said as what it is.
+
+        pcsc-lite fixes a card's protocol at its first connection until the card
+        is reset, and a raw connection fixes raw: a card whose ATR offers the
+        protocol gets a mismatch all the same, and needs a reset, not another card.
+        """
+        from explorer.core.atr import decode_atr
+
+        assert self._ctx is not None
+        detail = f"connect: {context.describe(scard.SCARD_E_PROTO_MISMATCH)}"
+        hresult, states = scard.SCardGetStatusChange(self._ctx, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
+        atr = bytes(states[0][2]) if hresult == scard.SCARD_S_SUCCESS else b""
+        offered = {f"T={t}" for t in decode_atr(atr).protocols if t in (0, 1)} if atr else set()
+        both = offered & ({"T=0", "T=1"} if protocol is Protocol.ANY else {protocol.value})
+        if not both:
+            its = f" (its ATR offers {' and '.join(sorted(offered))})" if offered else ""
+            return ce.ProtocolMismatch(self.reader, detail, f"the card does not offer {protocol.value}{its}")
+        return ce.ProtocolMismatch(self.reader, detail, (
+            f"the card offers {' and '.join(sorted(both))} but an earlier connection fixed its protocol "
+            "(raw does, until the card is reset): reset the card (connect with raw, disconnect with reset) "
+            "or remove and reinsert it"))
 
     def _read_atr(self) -> bytes:
         hresult, _, _, _, atr = scard.SCardStatus(self._need_card())
         return bytes(atr) if hresult == scard.SCARD_S_SUCCESS else b""
 
-    def disconnect(self, disposition: Disposition) -> None:
+    def disconnect(self, disposition: Disposition) -> str | None:
         if self._card is None:
-            return
+            return None
+        instead = None
+        if disposition is Disposition.LEAVE and self._active == scard.SCARD_PROTOCOL_RAW:
+            # Left in raw, the card would refuse every later T=0/T=1 connection, whoever makes it,
+            # until someone resets it or it is reinserted.
+            disposition, instead = Disposition.RESET, RAW_RESET
         card, self._card = self._card, None
         hresult = scard.SCardDisconnect(card, _DISPOSITION[disposition])
         # The handle is gone either way; a dead service or card only matters for the record.
         if hresult not in (scard.SCARD_S_SUCCESS, scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD):
-            self._check(hresult, "disconnect")
+            raise self._forget_if_gone(card_error(hresult, self.reader, "disconnect"))
+        return instead
 
     def reconnect(self, cold: bool, protocol: Protocol, share: ShareMode) -> tuple[Protocol, bytes]:
         init = scard.SCARD_UNPOWER_CARD if cold else scard.SCARD_RESET_CARD
         hresult, active = scard.SCardReconnect(self._need_card(), _SHARE[share], _PROTOCOL[protocol], init)
         self._check(hresult, "reconnect")
+        self._active = active
         return _ACTIVE.get(active, Protocol.UNDEFINED), self._read_atr()
 
     def begin_transaction(self) -> None:
@@ -120,28 +159,10 @@ class PcscLink:
         proto = _PROTOCOL[protocol] if protocol in (Protocol.T0, Protocol.T1, Protocol.RAW) \
             else scard.SCARD_PROTOCOL_T1
         hresult, response = scard.SCardTransmit(self._need_card(), proto, list(apdu))
-        self._check(hresult, "transmit")
-        if len(response) < 2:
-            raise self._forget_if_gone(self._why_no_status_word(len(response)))
+        if hresult != scard.SCARD_S_SUCCESS or len(response) < 2:
+            # vpcd (and some drivers) answer a card pulled mid-command with success and nothing.
+            raise self._failed(hresult, "transmit", answered=len(response))
         return bytes(response)
-
-    def _why_no_status_word(self, length: int) -> ce.CardError:
-        """vpcd (and some drivers) report success with nothing when the card goes mid-command.
-
-        pcscd notices a removal only at its next poll of the driver (~400 ms on
-        vpcd): wait for that state change, bounded, rather than guess.
-        """
-        assert self._ctx is not None
-        hresult, states = scard.SCardGetStatusChange(self._ctx, 0, [(self.reader, scard.SCARD_STATE_UNAWARE)])
-        if hresult == scard.SCARD_S_SUCCESS and states[0][1] & scard.SCARD_STATE_PRESENT:
-            known = states[0][1] & ~scard.SCARD_STATE_CHANGED
-            hresult, states = scard.SCardGetStatusChange(self._ctx, _REMOVAL_GRACE_MS, [(self.reader, known)])
-        if hresult == scard.SCARD_S_SUCCESS and not states[0][1] & scard.SCARD_STATE_PRESENT:
-            return ce.CardRemoved(self.reader, "transmit: no response, and the card is gone")
-        if hresult in context.SERVICE_GONE:
-            return card_error(hresult, self.reader, "transmit")
-        return ce.UnresponsiveCard(self.reader, sentence=f"the card answered {length} byte(s), "
-                                                         "not even a status word")
 
     def release(self) -> None:
         self._card = None

@@ -57,3 +57,22 @@ def list_readers(ctx: int) -> list[str]:
     if hresult != scard.SCARD_S_SUCCESS:
         raise ServiceUnavailable(hresult)
     return list(readers)
+
+
+def service_answers() -> bool:
+    """Whether pcscd answers a new context now.
+
+    An old context cannot tell: SCardIsValidContext on it still says yes after
+    pcscd died. A new one has to reach the daemon and get the reader list back.
+    """
+    try:
+        ctx = establish()
+    except ServiceUnavailable:
+        return False
+    try:
+        list_readers(ctx)
+    except ServiceUnavailable:
+        return False
+    finally:
+        release(ctx)
+    return True

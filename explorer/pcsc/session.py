@@ -84,8 +84,10 @@ class Session:
     def get_attribute(self, attribute: str | int) -> bytes:
         return self._wait(self._conn.get_attribute(attribute))
 
-    def close(self, disposition: Disposition = Disposition.LEAVE) -> None:
-        self._conn.close(disposition, timeout=self.timeout or 5.0)
+    def close(self, disposition: Disposition = Disposition.LEAVE, timeout: float | None = None) -> bool:
+        """Disconnect and stop; False when a call still running kept the worker past `timeout`
+        (default: the session's timeout, or 5 s)."""
+        return self._conn.close(disposition, timeout=(self.timeout or 5.0) if timeout is None else timeout)
 
     def _wait(self, future: concurrent.futures.Future[T]) -> T:
         try:
