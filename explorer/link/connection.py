@@ -184,9 +184,8 @@ class CardConnection:
 
     def transmit(self, apdu: bytes, origin: Origin = Origin.API) -> CardFuture[Exchange]:
         """One exchange, sent as given (no check, no automatic steps)."""
-        if len(apdu) > MAX_COMMAND:
-            return CardFuture.failed(ce.InvalidCommand(self.reader, sentence=(
-                f"the command has {len(apdu)} bytes; PC/SC carries at most {MAX_COMMAND}")))
+        if (too_long := self._too_long(apdu)) is not None:
+            return CardFuture.failed(too_long)
         return self._submit(self._transmit, bytes(apdu), origin)
 
     def send(self, apdu: bytes, origin: Origin = Origin.API, options: TransmitOptions = TransmitOptions(),
@@ -203,10 +202,15 @@ class CardConnection:
     def send_as_is(self, apdu: bytes, origin: Origin = Origin.API) -> CardFuture[Reply]:
         """A command for a negative test, malformed or not: sent exactly as given, with no APDU
         check and no automatic step, and its exchange noted as such in the trace."""
-        if len(apdu) > MAX_COMMAND:
-            return CardFuture.failed(ce.InvalidCommand(self.reader, sentence=(
-                f"the command has {len(apdu)} bytes; PC/SC carries at most {MAX_COMMAND}")))
+        if (too_long := self._too_long(apdu)) is not None:
+            return CardFuture.failed(too_long)
         return self._submit(self._send_as_is, bytes(apdu), origin)
+
+    def _too_long(self, apdu: bytes) -> ce.InvalidCommand | None:
+        if len(apdu) <= MAX_COMMAND:
+            return None
+        return ce.InvalidCommand(self.reader, sentence=(
+            f"the command has {len(apdu)} bytes; PC/SC carries at most {MAX_COMMAND}"))
 
     def send_now(self, apdu: bytes, origin: Origin = Origin.API, options: TransmitOptions = TransmitOptions(),
                  *, check: bool = True) -> Reply:
