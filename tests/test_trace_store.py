@@ -77,8 +77,8 @@ def test_reader_survives_a_cut_last_line_and_a_bad_middle_line(tmp_path: Path) -
     path.write_text(lines[0] + lines[1] + "{not json\n" + lines[3] + lines[2][:25])
     contents = read_journal(path)
     assert [r.seq for r in contents.records] == [1, 3]
-    assert contents.cut_short and contents.problems == ("line 3: not JSON (Expecting property name enclosed "
-                                                         "in double quotes)",)
+    assert contents.cut_short and contents.problems == (f"{path.name} line 3: not valid JSON: column 2: "
+                                                         "Expecting property name enclosed in double quotes",)
     (tmp_path / "other.jsonl").write_text('{"hello": 1}\n')
     with pytest.raises(jsonl.TraceFormatError, match="not a Card Explorer trace"):
         read_journal(tmp_path / "other.jsonl")

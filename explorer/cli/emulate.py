@@ -20,11 +20,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("emulate", help="present a virtual card to pcscd through vpcd")
     p.add_argument("profile", nargs="?", metavar="PROFILE",
                    help="card profile file, or 'demo' (default: a small card with --atr)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"vpcd port of the reader (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT,
+                   help=f"vpcd port of the reader, 1 to 65535 (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="vpcd host (default 127.0.0.1)")
     p.add_argument("--atr", help=f"card ATR in hex (default {to_hex(DEFAULT_ATR)})")
     p.set_defaults(run=run)
+
+
+def port_number(text: str) -> int:
+    """A TCP port from the command line; argparse turns the error into exit 2 with the message."""
+    # isascii: int() also reads other scripts' digits.
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1 to 65535)")
+    return port
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
 from types import FrameType
 
+from explorer.cli.bad_input import refuse
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
+from explorer.core.printable import printable
 from explorer.virtual.card import DEFAULT_ATR, VirtualCard
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import ProfileError, demo_profile, load_profile
@@ -17,28 +18,25 @@ from explorer.virtual.vpcd import VpcdLink
 
 
 def run_emulate(args: argparse.Namespace) -> int:
-    from explorer.cli import EXIT_OK, EXIT_USAGE
+    from explorer.cli import EXIT_OK
 
     if args.profile is not None:
         if args.atr is not None:
-            print("card-explorer emulate: --atr and PROFILE together: the profile has its ATR",
-                  file=sys.stderr)
-            return EXIT_USAGE
+            return refuse("emulate", "--atr and PROFILE together: the profile has its ATR")
         try:
+            # ProfileError is all a file can cause, whatever it holds or is (a FIFO, a device).
             profile = demo_profile() if args.profile == "demo" else load_profile(args.profile)
         except ProfileError as exc:
-            print(f"card-explorer emulate: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return refuse("emulate", str(exc))
         atr = profile.atr
         card = VirtualCard(atr, FileSystemCard(profile))
-        print(f"profile {profile.name}", flush=True)
+        print(f"profile {printable(profile.name)}", flush=True)
     else:
         try:
             atr = DEFAULT_ATR if args.atr is None else parse_hex(args.atr)
             card = VirtualCard(atr)
         except (HexError, ValueError) as exc:
-            print(f"card-explorer emulate: bad --atr: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+            return refuse("emulate", f"bad --atr: {exc}")
     done = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -47,7 +45,7 @@ def run_emulate(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     link = VpcdLink(card, args.port, args.host, reconnect=True)
-    print(f"card {to_hex(atr)} waiting for vpcd on {args.host}:{args.port} (Ctrl-C to remove)",
+    print(f"card {to_hex(atr)} waiting for vpcd on {printable(args.host)}:{args.port} (Ctrl-C to remove)",
           flush=True)
     link.insert()
     was_connected = False

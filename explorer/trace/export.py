@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 from explorer import __version__
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
+from explorer.core.printable import printable
 from explorer.core.sensitive import masked_hex, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
 from explorer.private_files import open_private
@@ -122,7 +123,7 @@ def export_time(exported_at: float | None) -> float:
 
 def _one_line(text: str) -> str:
     # A reader name or error with a line break would forge lines in a line-based log.
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    return printable(text)
 
 
 # -- plain text ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TextIO
 from explorer.core.atr import decode_atr
 from explorer.core.atr_report import summary
 from explorer.core.atrdb import AtrDatabase, default_database
-from explorer.core.hexfmt import parse_hex, to_hex
+from explorer.core.hexfmt import to_hex
 from explorer.core.status_words import Severity
 from explorer.trace.export import (
     GENERATOR,
@@ -33,7 +33,7 @@ from explorer.trace.export import (
     secrets_word,
     time_span,
 )
-from explorer.trace.records import CARD_INSERTED, Kind, TraceRecord
+from explorer.trace.records import CARD_INSERTED, Kind, TraceRecord, inserted_atr
 
 _CSS = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
@@ -116,10 +116,7 @@ def _write_cards(records: Sequence[TraceRecord], out: TextIO, database: AtrDatab
         if (r.reader, r.detail) in seen:
             continue  # the same card put back: once is enough
         seen.add((r.reader, r.detail))
-        try:
-            atr = parse_hex(r.detail)
-        except ValueError:
-            atr = b""  # "mute card (no ATR)"
+        atr = inserted_atr(r)  # b"" for "mute card (no ATR)"
         if atr:
             atr_cell, about, name = to_hex(atr), summary(decode_atr(atr)), _identify(atr, database)
         else:

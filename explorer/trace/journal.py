@@ -20,17 +20,17 @@ once there is room saves the whole session.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from explorer.core.input_error import InputError
+from explorer.core.json_lines import BadLine, JsonLines
 from explorer.private_files import private_dir
 from explorer.trace import jsonl
 from explorer.trace.records import TraceRecord
@@ -113,49 +113,66 @@ def _write_all(fd: int, data: bytes) -> None:
         written = os.write(fd, data)
 
 
+MAX_LINE = 1 << 20  # a line holds one record: two extended APDUs in hex are some 400 KB
+MAX_SIZE = 1 << 30  # some four million records, over a gigabyte in memory
+MAX_PROBLEMS = 100  # messages kept; every bad line is counted
+
+
 @dataclass(frozen=True)
 class JournalContents:
     path: Path
     header: dict[str, Any]
     records: tuple[TraceRecord, ...]
-    problems: tuple[str, ...]  # lines skipped, and why
+    problems: tuple[str, ...]  # lines skipped, and why (the first MAX_PROBLEMS of them)
     cut_short: bool  # the last line was being written when the app stopped
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with path.open("r", encoding="utf-8", errors="replace", newline="\n") as f:
-        yield from enumerate(f, 1)
+    bad_lines: int = 0  # lines skipped, all of them
 
 
 def read_journal(path: Path) -> JournalContents:
     """Every whole record of a journal (or a JSON Lines export), in file order.
-    A bad line in the middle is skipped and listed in `problems`; raises
-    jsonl.TraceFormatError only when the file has no trace header."""
+
+    A bad line after the header is skipped and listed in `problems`. Raises
+    jsonl.TraceFormatError, whose text names the file and the place, for a file that is
+    no trace at all: not a regular file (a FIFO, a device: refused before it is opened for
+    reading), over MAX_SIZE, not JSON Lines (CSV, text, UTF-16, binary), empty, without
+    the header or of another version; also when it cannot be opened. Nothing else: what
+    it returns is safe for every consumer of records."""
+    name = path.name
+    lines = JsonLines(path, jsonl.WHAT, max_line=MAX_LINE, max_size=MAX_SIZE)
     header: dict[str, Any] | None = None
     records: list[TraceRecord] = []
     problems: list[str] = []
-    cut_short = False
-    for number, line in _lines(path):
-        if not line.endswith("\n"):
-            cut_short = True  # only the last line can lack its newline
-            break
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            problems.append(f"line {number}: not JSON ({e.msg})")
-            continue
-        if header is None:
-            if not isinstance(obj, dict) or not jsonl.is_header(obj):
-                raise jsonl.TraceFormatError(f"{path.name} is not a Card Explorer trace (no header)", number)
-            header = obj
-            continue
-        try:
-            records.append(jsonl.decode(obj, number))
-        except jsonl.TraceFormatError as e:
-            problems.append(str(e))
+    bad_lines = 0
+    shared: dict[str, str] = {}
+    try:
+        with contextlib.closing(iter(lines)) as stream:
+            for number, value in stream:
+                if header is None:
+                    if isinstance(value, BadLine):
+                        raise jsonl.TraceFormatError(f"not a {jsonl.WHAT}: {value.error.problem}", number,
+                                                     source=name)
+                    try:
+                        header = jsonl.check_header(value)
+                    except InputError as exc:
+                        raise exc.recast(jsonl.TraceFormatError, name, number) from None
+                    continue
+                try:
+                    if isinstance(value, BadLine):
+                        raise value.error
+                    records.append(jsonl.decode(value, number, name, shared))
+                except InputError as exc:
+                    bad_lines += 1
+                    if len(problems) < MAX_PROBLEMS:
+                        problems.append(str(exc.recast(jsonl.TraceFormatError, name, number)))
+    except InputError as exc:
+        if isinstance(exc, jsonl.TraceFormatError):
+            raise
+        raise exc.recast(jsonl.TraceFormatError, exc.source or name) from None
     if header is None:
-        raise jsonl.TraceFormatError(f"{path.name} is empty", 1)
-    return JournalContents(path, header, tuple(records), tuple(problems), cut_short)
+        what = "holds only a line cut short" if lines.cut_short else "is empty"
+        raise jsonl.TraceFormatError(f"the file {what}: a {jsonl.WHAT} starts with a header line",
+                                     source=name)
+    return JournalContents(path, header, tuple(records), tuple(problems), lines.cut_short, bad_lines)
 
 
 def sessions(directory: Path | None = None) -> list[Path]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from explorer.core.exchange import Exchange, LinkEvent
-from explorer.core.hexfmt import to_hex
+from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind
+from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.reader_events import (
     CardInserted,
     CardRemoved,
@@ -38,6 +38,9 @@ CARD_REMOVED = "card removed"
 READER_STATE = "reader state"
 SERVICE_LOST = "service lost"
 SERVICE_RESTORED = "service restored"
+#: Every `origin` an event record may have: the monitor's events above and the connections' own.
+EVENT_ORIGINS = frozenset({READER_ADDED, READER_REMOVED, CARD_INSERTED, CARD_REMOVED, READER_STATE,
+                           SERVICE_LOST, SERVICE_RESTORED, *(kind.value for kind in LinkEventKind)})
 
 
 class TraceRecord(NamedTuple):
@@ -81,6 +84,20 @@ class TraceRecord(NamedTuple):
     @property
     def automatic(self) -> bool:
         return self.parent is not None
+
+
+_ATR_TEXT_MAX = 33 * 6  # 33 bytes written as "0x3B, " at the widest
+
+
+def inserted_atr(r: TraceRecord) -> bytes:
+    """The ATR a "card inserted" event recorded, or b"" (a mute card, another record, or a
+    detail that is no ATR: not hex, or too long to be one, which is then not even parsed)."""
+    if r.kind is not Kind.EVENT or r.origin != CARD_INSERTED or len(r.detail) > _ATR_TEXT_MAX:
+        return b""
+    try:
+        return parse_hex(r.detail)
+    except HexError:
+        return b""
 
 
 def _value(member: enum.Enum | None) -> str | None:

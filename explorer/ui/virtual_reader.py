@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from explorer.core.printable import printable
 from explorer.trace.journal import trace_dir
 from explorer.virtual.card_sources import CardSource, CardSourceError, LoadedCard, SourceKind, load_card
 from explorer.virtual.embedded import EmbeddedReaders
@@ -97,18 +98,26 @@ class VirtualReaderMenu(QMenu):
     def insert(self, source: CardSource, reader: str | None = None) -> str:
         """Load the card on a thread, then put it in `reader` (default: the target). Returns the reader."""
         reader = reader or self.target() or self.add_reader()
-        what = source.path or source.kind.value
+        what = printable(source.path) or source.kind.value
         self.message.emit(f"Loading {what}…")
 
         def run() -> None:
             loaded: LoadedCard | None = None
             error = ""
+            unexpected: Exception | None = None
             try:
                 loaded = load_card(source)
-            except CardSourceError as exc:
+            except CardSourceError as exc:  # the file's fault: its message says what and where
                 error = str(exc)
+            except Exception as exc:  # a bug: "Loading…" must still end, and the bug be reported
+                error = f"{what}: unexpected error ({type(exc).__name__}: {printable(str(exc))[:200]})"
+                unexpected = exc
             with contextlib.suppress(RuntimeError):  # the window closed meanwhile
                 self._loaded.emit(reader, loaded, error)
+            if unexpected is not None:
+                # To threading.excepthook: the app's crash reporter logs it with its traceback and
+                # offers the report (the terminal gets one line, no traceback).
+                raise unexpected
 
         threading.Thread(target=run, name="virtual-card-load", daemon=True).start()
         return reader

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from explorer.core.printable import printable
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.replay import ReplayMode
 
@@ -37,7 +38,8 @@ class LoadedCard:
 
 
 class CardSourceError(ValueError):
-    """A profile or trace that cannot make a card; the message names the file and the place."""
+    """A profile or trace that cannot make a card; the message names the file and the place.
+    `load_card` raises nothing else for anything a file may hold or be."""
 
 
 def load_card(source: CardSource) -> LoadedCard:
@@ -50,7 +52,8 @@ def load_card(source: CardSource) -> LoadedCard:
                 profile = demo_profile() if source.kind is SourceKind.DEMO else load_profile(source.path)
             except ProfileError as exc:
                 raise CardSourceError(str(exc)) from None
-            return LoadedCard(VirtualCard(profile.atr, FileSystemCard(profile)), f"profile {profile.name}")
+            return LoadedCard(VirtualCard(profile.atr, FileSystemCard(profile)),
+                              f"profile {printable(profile.name)}")
         case SourceKind.TRACE:
             return _replay(Path(source.path), source.mode)
     raise ValueError(f"unknown card source {source!r}")
@@ -63,16 +66,17 @@ def _replay(path: Path, mode: ReplayMode) -> LoadedCard:
 
     try:
         contents = read_journal(path)
-    except (OSError, TraceFormatError, UnicodeError) as exc:
-        raise CardSourceError(f"{path}: {exc}") from None
+    except TraceFormatError as exc:  # the file named in it, and the place
+        raise CardSourceError(str(exc)) from None
     handler = ReplayCard(contents.records, mode)
+    skipped = (f"{contents.bad_lines} bad line(s) skipped, first: {contents.problems[0]}" if contents.problems
+               else "")
     if not handler.exchanges:
-        raise CardSourceError(f"{path}: the trace holds no answered command to replay")
-    notes = []
-    if contents.problems:
-        notes.append(f"{len(contents.problems)} bad line(s) skipped, first: {contents.problems[0]}")
+        why = f" ({skipped})" if skipped else ""
+        raise CardSourceError(f"{printable(path.name)}: the trace holds no answered command to replay{why}")
+    notes = [skipped] if skipped else []
     if contents.cut_short:
         notes.append("the last line was cut short")
     follow = "in order" if mode is ReplayMode.ORDER else "by command"
-    label = f"replay of {path.name} ({handler.exchanges} exchanges, {follow})"
+    label = f"replay of {printable(path.name)} ({handler.exchanges} exchanges, {follow})"
     return LoadedCard(VirtualCard(handler.atr, handler), label, "; ".join(notes))

@@ -20,19 +20,26 @@ error, so a typo never silently drops a file's content. Hex accepts spaces.
 
 `load_profile` reads a file, `parse_profile` checks decoded JSON; both raise
 ProfileError naming the place: "demo.json: files.children[2]: content is not
-hex (...)". The parsed profile is frozen: a card copies what it may change.
+hex (...)". The file is read as every file a user hands in is
+(explorer.core.input_files: a regular file, at most MAX_SIZE, strict UTF-8)
+and decoded and checked with the same primitives as a trace
+(explorer.core.json_input: no NaN or Infinity, no 5,000-digit numbers, no
+lone surrogates, at most MAX_DEPTH levels of nesting, every type checked).
+The parsed profile is frozen: a card copies what it may change.
 """
 
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from explorer.assets import asset_path
 from explorer.core.hexfmt import HexError, parse_hex
+from explorer.core.input_error import InputError
+from explorer.core.input_files import read_document
+from explorer.core.json_input import check_tree, describe, flag, loads, quoted, string, whole
 from explorer.core.tlv import decode_tlv
 
 FORMAT = "card-explorer-profile"
@@ -42,17 +49,15 @@ MF_FID = 0x3F00
 RESERVED_FIDS = frozenset({0x3FFF, 0xFFFF})
 MAX_OFFSET = 0x7FFF  # READ BINARY's 15-bit offset: bytes past it cannot be addressed
 MAX_RECORDS = 254  # record numbers 01-FE; FF is RFU
+#: A card's whole memory (a megabyte, in hex) fits; a bigger file is not a profile.
+MAX_SIZE = 4 << 20
+#: JSON nesting: each DF level is two (the DF, its children), so DFs may nest some 14 deep.
+MAX_DEPTH = 32
 
 
-class ProfileError(ValueError):
+class ProfileError(InputError):
     """A profile that cannot be used. `where` is the JSON path of the object at
     fault ("files.children[0]"), empty for the top level or the file itself."""
-
-    def __init__(self, problem: str, where: str = "", source: str = "") -> None:
-        super().__init__(": ".join(part for part in (source, where, problem) if part))
-        self.problem = problem
-        self.where = where
-        self.source = source
 
 
 class FileType(enum.StrEnum):
@@ -149,13 +154,8 @@ def _fail(problem: str, where: str) -> ProfileError:
 
 def _object(value: Any, where: str, what: str = "an object") -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _fail(f"expected {what}, found {_kind(value)}", where)
+        raise _fail(f"expected {what}, found {describe(value)}", where)
     return {k: v for k, v in value.items() if not k.startswith("_")}
-
-
-def _kind(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}
-    return names.get(type(value), "a number")
 
 
 def _check_keys(obj: dict[str, Any], where: str, required: set[str], allowed: set[str]) -> None:
@@ -163,22 +163,15 @@ def _check_keys(obj: dict[str, Any], where: str, required: set[str], allowed: se
     if missing:
         raise _fail(f"missing key {missing[0]!r}", where)
     if unknown:
-        raise _fail(f"unknown key {unknown[0]!r} (expected one of {', '.join(sorted(allowed))})", where)
+        raise _fail(f"unknown key {quoted(unknown[0])} (expected one of {', '.join(sorted(allowed))})", where)
 
 
 def _string(obj: dict[str, Any], key: str, where: str) -> str:
-    value = obj[key]
-    if not isinstance(value, str):
-        raise _fail(f"{key} must be a string, found {_kind(value)}", where)
-    return value
+    return string(obj[key], key, where)
 
 
 def _int(obj: dict[str, Any], key: str, where: str, low: int, high: int) -> int:
-    value = obj[key]
-    # bool is an int in Python; `true` for a size is a mistake, not 1.
-    if type(value) is not int or not low <= value <= high:
-        raise _fail(f"{key} must be a whole number from {low} to {high}, found {value!r}", where)
-    return value
+    return whole(obj[key], key, where, low, high)
 
 
 def _hex(obj: dict[str, Any], key: str, where: str, low: int = 0, high: int = 1 << 20) -> bytes:
@@ -208,7 +201,8 @@ def _access(obj: dict[str, Any], key: str, where: str, pins: set[int], default: 
         ref_byte = b""
     ref = ref_byte[0] if ref_byte else -1
     if ref < 0:
-        raise _fail(f"{key} must be 'always', 'never' or 'pin:RR' (RR a hex byte), found {text!r}", where)
+        raise _fail(f"{key} must be 'always', 'never' or 'pin:RR' (RR a hex byte), found {quoted(text)}",
+                    where)
     if ref not in pins:
         raise _fail(f"{key} needs PIN {ref:02X}, which the profile's pins do not declare", where)
     return Access(pin=ref)
@@ -216,7 +210,7 @@ def _access(obj: dict[str, Any], key: str, where: str, pins: set[int], default: 
 
 def _pins(value: Any) -> tuple[PinSpec, ...]:
     if not isinstance(value, list):
-        raise _fail(f"pins must be a list, found {_kind(value)}", "")
+        raise _fail(f"pins must be a list, found {describe(value)}", "")
     out: dict[int, PinSpec] = {}
     for i, item in enumerate(value):
         where = f"pins[{i}]"
@@ -240,7 +234,7 @@ def _data_objects(value: Any) -> tuple[DataObject, ...]:
     table = _object(value, "data_objects")
     out: dict[int, DataObject] = {}
     for key in table:
-        where = f"data_objects[{key!r}]"
+        where = f"data_objects[{quoted(key)}]"
         try:
             tag = parse_hex(key)
         except HexError as exc:
@@ -268,7 +262,7 @@ class _Files:
         try:
             kind = FileType(kind_text)
         except ValueError:
-            raise _fail(f"type must be MF, DF or EF, found {kind_text!r}", where) from None
+            raise _fail(f"type must be MF, DF or EF, found {quoted(kind_text)}", where) from None
         if (kind is FileType.MF) != root:
             raise _fail("the root of files must be the MF" if root else "only the root of files is the MF",
                         where)
@@ -291,7 +285,7 @@ class _Files:
             raise _fail(f"fci_proprietary is not BER-TLV ({bad.message})", where)
         raw_children = obj.get("children", [])
         if not isinstance(raw_children, list):
-            raise _fail(f"children must be a list, found {_kind(raw_children)}", where)
+            raise _fail(f"children must be a list, found {describe(raw_children)}", where)
         children = tuple(self.read(c, f"{where}.children[{i}]", False) for i, c in enumerate(raw_children))
         self._check_siblings(children, fid, where)
         return FileSpec(fid, kind, name, label, extra, children=children)
@@ -303,7 +297,7 @@ class _Files:
             structure = Structure(text)
         except ValueError:
             choices = ", ".join(s.value for s in Structure)
-            raise _fail(f"structure must be one of {choices}, found {text!r}", where) from None
+            raise _fail(f"structure must be one of {choices}, found {quoted(text)}", where) from None
         sfi = _int(obj, "sfi", where, 1, 30) if "sfi" in obj else None
         read = _access(obj, "read", where, self.pins, ALWAYS)
         update = _access(obj, "update", where, self.pins, NEVER)
@@ -336,7 +330,7 @@ class _Files:
                 raise _fail(f"{key} is for transparent EFs; a record EF takes records", where)
         raw = obj.get("records", [])
         if not isinstance(raw, list):
-            raise _fail(f"records must be a list, found {_kind(raw)}", where)
+            raise _fail(f"records must be a list, found {describe(raw)}", where)
         if len(raw) > MAX_RECORDS:
             raise _fail(f"{len(raw)} records: record numbers go up to {MAX_RECORDS}", where)
         records = [_hex({"record": r}, "record", f"{where}.records[{i}]", 0, 255) for i, r in enumerate(raw)]
@@ -373,25 +367,27 @@ class _Files:
 def parse_profile(obj: Any, source: str = "") -> CardProfile:
     """A CardProfile from decoded JSON; `source` (a file name) starts every error message."""
     try:
+        # First, whatever no check below should meet, wherever it is (comments included).
+        check_tree(obj, "", MAX_DEPTH)
         return _parse(obj, source)
-    except ProfileError as exc:
-        raise ProfileError(exc.problem, exc.where, source) from None
+    except InputError as exc:
+        raise exc.recast(ProfileError, source) from None
 
 
 def _parse(value: Any, source: str) -> CardProfile:
     obj = _object(value, "", "a JSON object at the top")
     if obj.get("format") != FORMAT:
         raise _fail(f"format must be {FORMAT!r}: this is not a card profile", "")
-    if obj.get("version") != VERSION:
-        raise _fail(f"version {obj.get('version')!r} is not supported (this program reads version "
-                    f"{VERSION})", "")
+    version = obj.get("version")
+    if type(version) is not int:  # not `true`, which Python takes for 1
+        raise _fail(f"version must be a whole number, found {describe(version)}", "")
+    if version != VERSION:
+        raise _fail(f"version {version} is not supported (this program reads version {VERSION})", "")
     _check_keys(obj, "", _TOP_KEYS, _TOP_KEYS | _TOP_OPTIONAL)
     name = _string(obj, "name", "").strip()
     if not name:
         raise _fail("name must not be empty", "")
-    t0 = obj.get("t0", False)
-    if not isinstance(t0, bool):
-        raise _fail(f"t0 must be true or false, found {t0!r}", "")
+    t0 = flag(obj.get("t0", False), "t0")
     pins = _pins(obj["pins"]) if "pins" in obj else ()
     objects = _data_objects(obj["data_objects"]) if "data_objects" in obj else ()
     mf = _Files({p.reference for p in pins}).read(obj["files"], "files", True)
@@ -403,26 +399,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise ProfileError(f"key {key!r} appears twice in one object")
+            raise ProfileError(f"key {quoted(key)} appears twice in one object")
         out[key] = value
     return out
 
 
 def load_profile(path: str | Path) -> CardProfile:
-    """Read and check a profile file. Raises ProfileError, naming the file."""
+    """Read and check a profile file. Raises ProfileError, naming the file and the place,
+    for anything wrong with it (the file cannot be opened included); nothing else."""
     path = Path(path)
     source = path.name
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read the profile: {exc}", "", str(path)) from None
-    try:
-        obj = json.loads(text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}", "",
-                           source) from None
-    except ProfileError as exc:
-        raise ProfileError(exc.problem, "", source) from None
+        obj = loads(read_document(path, "card profile", MAX_SIZE), object_pairs_hook=_no_duplicates)
+    except InputError as exc:
+        raise exc.recast(ProfileError, exc.source or source) from None
     return parse_profile(obj, source)
 
 

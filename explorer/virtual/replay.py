@@ -15,8 +15,7 @@ import enum
 import threading
 from collections.abc import Iterable
 
-from explorer.core.hexfmt import HexError, parse_hex
-from explorer.trace.records import CARD_INSERTED, Kind, TraceRecord
+from explorer.trace.records import Kind, TraceRecord, inserted_atr
 from explorer.virtual.card import DEFAULT_ATR
 
 NOT_IN_TRACE = b"\x6f\x00"
@@ -30,13 +29,9 @@ class ReplayMode(enum.Enum):
 def trace_atr(records: Iterable[TraceRecord]) -> bytes:
     """The ATR of the first card the trace saw inserted (the default one if none)."""
     for r in records:
-        if r.kind is Kind.EVENT and r.origin == CARD_INSERTED:
-            try:
-                atr = parse_hex(r.detail)
-            except HexError:
-                continue
-            if 2 <= len(atr) <= 33:
-                return atr
+        atr = inserted_atr(r)
+        if 2 <= len(atr) <= 33:
+            return atr
     return DEFAULT_ATR
 
 
