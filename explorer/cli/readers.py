@@ -18,6 +18,7 @@ def run(args: argparse.Namespace) -> int:
 
     from explorer.cli import EXIT_NO_SERVICE, EXIT_OK
     from explorer.core.hexfmt import to_hex
+    from explorer.core.printable import printable
     from explorer.core.reader_state import flag_words
     from explorer.pcsc.context import ServiceUnavailable
     from explorer.pcsc.snapshot import read_readers
@@ -35,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
     for s in snapshots:
         state = ", ".join(flag_words(s.watched))
         card = (to_hex(s.atr) if s.atr else "mute card") if s.card_present else "no card"
-        print(f"{s.name}: {card}" + (f"  [{state}]" if state else ""))
+        print(f"{printable(s.name)}: {card}" + (f"  [{state}]" if state else ""))
     return EXIT_OK

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import FrameType
 
 from explorer.core.hexfmt import to_hex
+from explorer.core.printable import printable
 from explorer.core.reader_events import MonitorEvent, describe
 
 
@@ -64,7 +65,8 @@ def run_monitor(args: argparse.Namespace) -> int:
                 event = events.get(timeout=0.5)  # a timeout so Ctrl-C is seen promptly
             except queue.Empty:
                 continue
-            line = json.dumps(event_json(event)) if args.json else event_line(event)
+            # A reader name comes from a driver: no control character reaches the terminal.
+            line = json.dumps(event_json(event)) if args.json else printable(event_line(event))
             print(line, flush=True)
     except KeyboardInterrupt:
         # Ctrl-C ends `monitor` as it ends every command: 130, as the README says.

@@ -18,6 +18,7 @@ from explorer.core.apdu import ApduError, parse_apdu
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions
 from explorer.core.hexfmt import HexError, byte_columns, parse_hex, to_hex
 from explorer.core.link_modes import Protocol
+from explorer.core.printable import printable
 from explorer.core.status_words import Severity, SwExplanation, explain
 from explorer.core.sw_checks import DEFAULT_CHAIN, Verdict
 
@@ -243,7 +244,7 @@ def run_send(args: argparse.Namespace) -> int:
         if not args.json:
             atr = to_hex(session.atr) or "none"
             proto = session.protocol.value if session.protocol else "?"
-            print(f"# {reader}  {proto} {args.share.value}  ATR {atr}")
+            print(f"# {printable(reader)}  {proto} {args.share.value}  ATR {atr}")
         for i, cmd in enumerate(commands):
             if i and not args.json:
                 print()
