@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import platformdirs
 
@@ -25,6 +25,7 @@ from explorer.trace import jsonl
 from explorer.trace.records import TraceRecord
 
 SUFFIX = ".jsonl"
+PROGRESS_LINES = 1024
 
 
 def trace_dir() -> Path:
@@ -82,20 +83,29 @@ class JournalContents:
     cut_short: bool  # the last line was being written when the app stopped
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _lines(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, str]]:
     with path.open("r", encoding="utf-8", errors="replace", newline="\n") as f:
-        yield from enumerate(f, 1)
+        if progress is None:
+            yield from enumerate(f, 1)
+            return
+        for number, line in enumerate(f, 1):
+            if not number % PROGRESS_LINES:
+                progress(cast(BinaryIO, f.buffer).tell())  # ahead by the text layer's chunk
+            yield number, line
 
 
-def read_journal(path: Path) -> JournalContents:
+def read_journal(path: Path, progress: Callable[[int], None] | None = None) -> JournalContents:
     """Every whole record of a journal (or a JSON Lines export), in file order.
     A bad line in the middle is skipped and listed in `problems`; raises
-    jsonl.TraceFormatError only when the file has no trace header."""
+    jsonl.TraceFormatError only when the file has no trace header.
+
+    `progress`, if given, is called every PROGRESS_LINES lines with the bytes
+    read so far; what it raises stops the reading and comes out of here."""
     header: dict[str, Any] | None = None
     records: list[TraceRecord] = []
     problems: list[str] = []
     cut_short = False
-    for number, line in _lines(path):
+    for number, line in _lines(path, progress):
         if not line.endswith("\n"):
             cut_short = True  # only the last line can lack its newline
             break

@@ -8,7 +8,7 @@ and an imported JSON Lines record rebuild the very same object.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from explorer.core.exchange import Exchange, LinkEvent
 from explorer.core.hexfmt import to_hex
@@ -80,6 +80,14 @@ class TraceRecord(NamedTuple):
     @property
     def automatic(self) -> bool:
         return self.parent is not None
+
+
+class Records(Protocol):
+    """Records by index: a list of them, or a TraceStore (which only grows)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> TraceRecord: ...
 
 
 def _value(member: enum.Enum | None) -> str | None:
