@@ -20,11 +20,12 @@ from explorer.core.reader_events import CardInserted
 from explorer.core.tlv_tags import TAG_NAMES
 from explorer.pcsc.qt_monitor import MonitorBridge
 from explorer.trace.export import ExportFormat
+from explorer.trace.filter import TraceFilter
 from explorer.trace.journal import Journal, read_journal
 from explorer.trace.records import Kind, TraceRecord
 from explorer.trace.store import TraceStore
 from explorer.ui.main_window import MainWindow
-from explorer.ui.trace_model import TraceTableModel
+from explorer.ui.trace_model import Col, TraceTableModel
 from explorer.ui.trace_panel import TracePanel
 from tests.conftest import CardFactory, until
 from tests.test_console_gui import FCI, t0_card
@@ -64,41 +65,51 @@ def column(p: TracePanel, col: int) -> list[str]:
     return [m.index(r, col).data() for r in range(m.rowCount())]
 
 
-def test_rows_group_and_fold_automatic_steps(panel: TracePanel) -> None:
-    assert column(panel, 0) == ["1", "2", "3", "↳ 4", "5", "6"]
-    assert column(panel, 5)[2:4] == ["SELECT", "  GET RESPONSE"]
-    assert column(panel, 7)[2:] == ["61 1C", "90 00", "6A 82", "63 C2"]
+def settled(qtbot: QtBot, p: TracePanel) -> TracePanel:
+    """The panel once the filter asked for is applied (it is worked out on a thread)."""
+    qtbot.waitUntil(lambda: not p.busy, timeout=10_000)
+    return p
+
+
+def test_rows_group_and_fold_automatic_steps(qtbot: QtBot, panel: TracePanel) -> None:
+    assert column(panel, Col.SEQ) == ["1", "2", "3", "↳ 4", "5", "6"]
+    assert column(panel, Col.COMMAND)[2:4] == ["SELECT", "  GET RESPONSE"]
+    assert column(panel, Col.SW)[2:] == ["61 1C", "90 00", "6A 82", "63 C2"]
     panel.fold_box.setChecked(True)
-    assert column(panel, 0) == ["1", "2", "3", "5", "6"]
-    assert column(panel, 5)[2] == "SELECT  (+1 step)"
+    settled(qtbot, panel)
+    assert column(panel, Col.SEQ) == ["1", "2", "3", "5", "6"]
+    assert column(panel, Col.COMMAND)[2] == "SELECT  (+1 step)"
 
 
-def test_filters_by_reader_origin_class_and_hex(panel: TracePanel) -> None:
+def test_filters_by_reader_origin_class_and_hex(qtbot: QtBot, panel: TracePanel) -> None:
+    def shown() -> list[str]:
+        return column(settled(qtbot, panel), Col.SEQ)
+
     panel.reader_box.setCurrentText(B)
-    assert column(panel, 0) == ["5"]
+    assert shown() == ["5"]
     panel.reader_box.setCurrentIndex(0)
     panel.origin_box.setCurrentText("get response")
-    assert column(panel, 0) == ["↳ 4"]
+    assert shown() == ["↳ 4"]
     panel.origin_box.setCurrentIndex(0)
     panel.class_box.setCurrentText("Failures")
-    assert column(panel, 0) == ["5"]
+    assert shown() == ["5"]
     panel.class_box.setCurrentText("Events")
-    assert column(panel, 0) == ["1", "2"]
+    assert shown() == ["1", "2"]
     panel.class_box.setCurrentIndex(0)
     panel.search.setText("a0 00 00 00 04")  # in the SELECT's command and the FCI
-    assert column(panel, 0) == ["3", "↳ 4"]
+    assert shown() == ["3", "↳ 4"]
     panel.search.setText("connected")
-    assert column(panel, 0) == ["2"]
+    assert shown() == ["2"]
     assert "1 shown of 6 records" in panel.status.text()
 
 
 def test_secrets_masked_until_revealed(panel: TracePanel) -> None:
-    verify = column(panel, 6)[5]
+    verify = column(panel, Col.APDU)[5]
     assert "31 32 33 34" not in verify and "••" in verify
     panel.select_seq(6)
     assert "31 32 33 34" not in panel.detail.text.toPlainText()
     panel.reveal_action.setChecked(True)
-    assert "31 32 33 34" in column(panel, 6)[5]
+    assert "31 32 33 34" in column(panel, Col.APDU)[5]
     assert "31 32 33 34" in panel.detail.text.toPlainText()
 
 
@@ -128,12 +139,13 @@ def test_copy_clear_and_new_records(panel: TracePanel) -> None:
     assert panel.model.rowCount() == 0 and len(store) == 6
     store.add_exchange(ex(B, "00B0000010", "9000", Origin.SCRIPT))
     panel.poll()
-    assert column(panel, 0) == ["7"]
+    assert column(panel, Col.SEQ) == ["7"]
 
 
 def test_export_of_the_view_is_private(qtbot: QtBot, panel: TracePanel, tmp_path: Path) -> None:
     target = tmp_path / "view.jsonl"
     panel.reader_box.setCurrentText(A)
+    settled(qtbot, panel)
     with qtbot.waitSignal(panel.exported, timeout=5000) as sig:
         panel.export_view(str(target), ExportFormat.JSONL)
     assert sig.args == [str(target), ""]
@@ -187,15 +199,16 @@ def test_open_a_past_journal(qtbot: QtBot, settings: QSettings, tmp_path: Path) 
         f.write('{"seq": 3, "kind": "exch')  # killed while writing
     window = MainWindow(MonitorBridge(), settings, store=TraceStore())
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window._trace_reader.done, timeout=5000):
+    with qtbot.waitSignal(window.trace_opener.finished, timeout=5000):
         window.open_trace(str(journal.path))
     [opened] = window.trace_windows
-    qtbot.addWidget(opened)
     assert opened.panel.model.rowCount() == 2
     assert "cut short" in opened.statusBar().currentMessage()
-    with qtbot.waitSignal(window._trace_reader.done, timeout=5000):
+    with qtbot.waitSignal(window.trace_opener.finished, timeout=5000):
         window.open_trace(str(tmp_path / "nope.jsonl"))
     assert len(window.trace_windows) == 1 and "Cannot open" in window.statusBar().currentMessage()
+    opened.close()
+    assert window.trace_windows == []
 
 
 @pytest.mark.pcsc
@@ -229,3 +242,131 @@ def test_window_trace_fills_from_the_console(qtbot: QtBot, live_window: MainWind
     on_disk = read_journal(journal.path).records
     assert [r.seq for r in on_disk] == [r.seq for r in window.store.records()]
     window.close()
+
+
+# -- columns, folding and search as the user sees them ----------------------------------------
+
+
+@pytest.mark.parametrize("size", [(1200, 800), (1024, 700)])
+def test_response_and_sw_show_in_the_docked_trace(qtbot: QtBot, settings: QSettings, tmp_path: Path,
+                                                  size: tuple[int, int]) -> None:
+    window = MainWindow(MonitorBridge(), settings, store=filled_store())
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.trace.view
+    window.trace.poll()
+    qtbot.waitUntil(lambda: view.model().rowCount() == 6, timeout=5000)
+    header, width = view.horizontalHeader(), view.viewport().width()
+    for col in (Col.COMMAND, Col.APDU, Col.RESPONSE, Col.SW):
+        left = header.sectionViewportPosition(col)
+        assert left >= 0 and left + header.sectionSize(col) <= width, (col.name, left, width)
+    window.grab().save(str(tmp_path / f"main-{size[0]}x{size[1]}.png"))
+    model = window.trace.model
+    assert model.index(3, Col.RESPONSE).data().startswith("6F 1A 84 07 A0")
+    assert model.index(3, Col.RESPONSE).data(Qt.ItemDataRole.ToolTipRole).startswith("28 bytes\n6F 1A 84 07")
+    assert model.index(3, Col.SW).data() == "90 00"
+
+
+def test_a_filter_overtaken_by_the_next_is_dropped(qtbot: QtBot) -> None:
+    store = filled_store()
+    model = TraceTableModel(store)  # no view: the model alone
+    applied: list[int] = []
+    model.filtered.connect(lambda: applied.append(model.rowCount()))
+    model.set_filter(TraceFilter(text="SELECT"))
+    assert model.busy and model.rowCount() == 6  # still the old rows while the new ones are worked out
+    model.set_filter(TraceFilter(text="VERIFY"))
+    qtbot.waitUntil(lambda: not model.busy, timeout=5000)
+    assert applied == [1] and model.record(0).seq == 6
+    store.add_exchange(ex(A, "0020008100", "63C3"))  # VERIFY asking for the tries left
+    assert model.refresh() == 1 and model.rowCount() == 2
+    model.set_filter(TraceFilter())
+    assert not model.busy and model.rowCount() == 7 and applied == [1, 7]  # every record: nothing to work out
+
+
+def test_columns_stay_as_the_user_sized_them(panel: TracePanel) -> None:
+    header = panel.view.horizontalHeader()
+    header.resizeSection(Col.RESPONSE, 333)  # as a drag does
+    panel.resize(700, 500)
+    assert header.sectionSize(Col.RESPONSE) == 333 and panel.columns.user_sized
+
+
+def test_a_folded_command_shows_its_final_outcome(qtbot: QtBot, panel: TracePanel) -> None:
+    panel.fold_box.setChecked(True)
+    settled(qtbot, panel)
+    select = 2
+    assert column(panel, Col.SEQ)[select] == "3"
+    assert column(panel, Col.SW)[select] == "90 00"  # not the 61 1C that started it
+    assert column(panel, Col.RESPONSE)[select].startswith("6F 1A 84 07")
+    assert column(panel, Col.MEANING)[select].startswith("Normal processing")
+    panel.fold_box.setChecked(False)
+    settled(qtbot, panel)
+    assert column(panel, Col.SW)[select] == "61 1C"
+
+
+def test_a_folded_command_takes_its_steps_as_they_come(qtbot: QtBot, settings: QSettings) -> None:
+    store = TraceStore()
+    p = TracePanel(store, settings, live=False)
+    qtbot.addWidget(p)
+    p.fold_box.setChecked(True)
+    settled(qtbot, p)
+    store.add_exchange(ex(A, "00A4040007A0000000041010", "611C"))
+    p.poll()
+    assert column(p, Col.SW) == ["61 1C"]
+    store.add_exchange(ex(A, "00C000001C", FCI + b"\x90\x00", Origin.GET_RESPONSE))
+    with qtbot.waitSignal(p.model.dataChanged, timeout=1000):
+        p.poll()
+    assert column(p, Col.SW) == ["90 00"] and column(p, Col.COMMAND) == ["SELECT  (+1 step)"]
+
+
+def test_typed_search_finds_names_and_meanings(qtbot: QtBot, panel: TracePanel) -> None:
+    panel.select_seq(6)
+    for needle, shown in (("VERIFY", ["6"]), ("wrong PIN", ["6"]), ("select", ["3"]),
+                          ("File or application not found", ["5"]), ("90 00", ["↳ 4"])):
+        panel.search.clear()
+        qtbot.keyClicks(panel.search, needle)
+        assert panel.busy  # waiting for the typing to pause
+        assert column(settled(qtbot, panel), Col.SEQ) == shown, needle
+        if needle == "wrong PIN":  # the VERIFY selected before the search is still selected
+            assert panel.view.currentIndex().row() == 0
+    panel.search.clear()
+    assert column(settled(qtbot, panel), Col.SEQ) == ["1", "2", "3", "↳ 4", "5", "6"]
+
+
+# -- opening a trace that cannot be read -----------------------------------------------------
+
+
+def test_an_unreadable_trace_ends_in_a_message(qtbot: QtBot, settings: QSettings, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capfd: pytest.CaptureFixture[str]) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.ui import trace_window
+
+    window = MainWindow(MonitorBridge(), settings, store=TraceStore())
+    qtbot.addWidget(window)
+    not_trace = tmp_path / "notes.jsonl"
+    not_trace.write_text('{"hello": 1}\n')
+
+    def opened(path: Path) -> tuple[str, str]:
+        with qtbot.waitSignal(window.trace_opener.finished, timeout=5000):
+            window.open_trace(str(path))
+        [box] = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+        text = box.text()
+        box.close()
+        qtbot.waitUntil(lambda: not box.isVisible(), timeout=1000)
+        return window.statusBar().currentMessage(), text
+
+    status, text = opened(not_trace)
+    assert status.startswith(f"Cannot open {not_trace}: ") and "not a Card Explorer trace" in status
+    assert "not a Card Explorer trace" in text
+
+    def broken(path: Path, progress: object = None) -> object:
+        raise RuntimeError("the reader tripped")
+
+    monkeypatch.setattr(trace_window, "read_journal", broken)
+    status, text = opened(not_trace)
+    assert f"could not read {not_trace}: the reader tripped" in status and "the reader tripped" in text
+    assert window.trace_windows == [] and window.trace_opener.openings == 0
+    assert "Traceback" not in capfd.readouterr().err

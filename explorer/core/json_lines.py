@@ -19,7 +19,7 @@ order mark is skipped; blank lines are skipped.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,13 @@ class JsonLines:
     its newline, turned out not to be JSON: a writer stopped in the middle of it.
 
     `what` names the format in messages ("Card Explorer trace"); raises InputError, placed in
-    the file, for a file that is not JSON Lines at all, not a regular file, or over `max_size`."""
+    the file, for a file that is not JSON Lines at all, not a regular file, or over `max_size`.
+    `progress(bytes_read)` is called after each chunk."""
 
-    def __init__(self, path: Path, what: str, *, max_line: int, max_size: int) -> None:
+    def __init__(self, path: Path, what: str, *, max_line: int, max_size: int,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.path = path
+        self.progress = progress
         self.what = what
         self.max_line = max_line
         self.max_size = max_size
@@ -68,6 +71,8 @@ class JsonLines:
                     total += len(chunk)
                 if total > self.max_size:
                     raise too_big(self.what, self.max_size, name)
+                if self.progress is not None:
+                    self.progress(total)  # what it raises ends the reading
                 if skipping:
                     end = chunk.find(b"\n")
                     if end < 0:

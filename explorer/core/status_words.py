@@ -10,12 +10,13 @@ INITIALIZE UPDATE is a missing key version.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from explorer.core import sw_tables as t
 from explorer.core.sw_tables import Severity
 
-__all__ = ["Severity", "StatusWord", "SwExplanation", "explain", "sw_of"]
+__all__ = ["Severity", "StatusWord", "SwExplanation", "explain", "explanation_texts", "sw_of"]
 
 
 class StatusWord(enum.IntEnum):
@@ -264,3 +265,24 @@ def explain(sw: int, command: bytes | None = None) -> SwExplanation:
     if sw1 & 0xF0 == 0x90:
         return SwExplanation(sw, Severity.WARNING, "Proprietary status (application-specific)", t.UNKNOWN)
     return _unlisted(sw1, sw2)
+
+
+@functools.lru_cache(maxsize=4096)
+def explanation_texts(sw: int) -> frozenset[str]:
+    """Every text `explain(sw, command)` can give, whatever the command.
+
+    A search over a million exchanges asks this once per status word and
+    explains an exchange only when one of these texts could match: explaining
+    each one costs microseconds, and a trace's commands rarely repeat exactly.
+    """
+    texts = {explain(sw).text}
+    texts.update(row.text for row in t.CONTEXT_ROWS if row.sw == sw)
+    if sw >> 8 == 0x63 and sw & 0xF0 == 0xC0:
+        x = sw & 0x0F
+        verify = next(iter(t.VERIFY_INS))
+        # Every branch of _counter_text: VERIFY asking for the state, a wrong PIN, PUK, key, or none.
+        for ins, data in ((verify, b""), (verify, b"\x00"), (next(iter(t.RESET_RETRY_INS)), b"\x00"),
+                          (next(iter(t.AUTH_INS)), b"\x00"), (None, b"")):
+            cmd = None if ins is None else _Command(0x00, ins, 0x00, 0x00, data, t.Ctx.ISO)
+            texts.add(_counter_text(x, cmd)[0])
+    return frozenset(texts)

@@ -39,7 +39,7 @@ TITLE = "Card Explorer trace"
 GENERATOR = f"card-explorer {__version__}"
 CSV_COLUMNS = ("seq", "time", "reader", "kind", "origin", "command", "response", "sw", "meaning",
                "duration_ms", "protocol", "share", "error", "detail", "parent", "secrets")
-_CONTROL = "control"  # Origin.CONTROL: the command is a control code and its data, not an APDU
+CONTROL = "control"  # Origin.CONTROL: the command is a control code and its data, not an APDU
 
 
 class ExportFormat(enum.StrEnum):
@@ -57,7 +57,7 @@ class ExportFormat(enum.StrEnum):
 
 
 def is_apdu(record: TraceRecord) -> bool:
-    return record.kind is Kind.EXCHANGE and record.origin != _CONTROL
+    return record.kind is Kind.EXCHANGE and record.origin != CONTROL
 
 
 def command_label(record: TraceRecord) -> str:

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,7 @@ class JournalContents:
     bad_lines: int = 0  # lines skipped, all of them
 
 
-def read_journal(path: Path) -> JournalContents:
+def read_journal(path: Path, progress: Callable[[int], None] | None = None) -> JournalContents:
     """Every whole record of a journal (or a JSON Lines export), in file order.
 
     A bad line after the header is skipped and listed in `problems`. Raises
@@ -136,9 +137,12 @@ def read_journal(path: Path) -> JournalContents:
     no trace at all: not a regular file (a FIFO, a device: refused before it is opened for
     reading), over MAX_SIZE, not JSON Lines (CSV, text, UTF-16, binary), empty, without
     the header or of another version; also when it cannot be opened. Nothing else: what
-    it returns is safe for every consumer of records."""
+    it returns is safe for every consumer of records.
+
+    `progress`, if given, is called with the bytes read so far after each chunk the reader
+    takes in; what it raises stops the reading and comes out of here (the GUI cancels so)."""
     name = path.name
-    lines = JsonLines(path, jsonl.WHAT, max_line=MAX_LINE, max_size=MAX_SIZE)
+    lines = JsonLines(path, jsonl.WHAT, max_line=MAX_LINE, max_size=MAX_SIZE, progress=progress)
     header: dict[str, Any] | None = None
     records: list[TraceRecord] = []
     problems: list[str] = []

@@ -8,7 +8,7 @@ and an imported JSON Lines record rebuild the very same object.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
@@ -98,6 +98,14 @@ def inserted_atr(r: TraceRecord) -> bytes:
         return parse_hex(r.detail)
     except HexError:
         return b""
+
+
+class Records(Protocol):
+    """Records by index: a list of them, or a TraceStore (which only grows)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> TraceRecord: ...
 
 
 def _value(member: enum.Enum | None) -> str | None:

@@ -15,7 +15,7 @@ once, on the thread that hit the failure.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from explorer.core.exchange import Exchange, LinkEvent, Origin
 from explorer.core.reader_events import MonitorEvent
@@ -95,6 +95,12 @@ class TraceStore:
 
     def records(self) -> list[TraceRecord]:
         return self._records[:]
+
+    def grown(self) -> Sequence[TraceRecord]:
+        """The records themselves, not a copy, for reading by index on another
+        thread: the list only grows, so what is below a length taken once never
+        changes. (Copying a million pointers holds the GIL for milliseconds.)"""
+        return self._records
 
     def close(self) -> None:
         with self._lock:

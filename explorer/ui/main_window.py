@@ -13,13 +13,13 @@ from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost,
 from explorer.link.bridge import EventBridge
 from explorer.link.connection import Link
 from explorer.link.manager import ConnectionManager
-from explorer.trace.journal import Journal, JournalContents, trace_dir
+from explorer.trace.journal import Journal, trace_dir
 from explorer.trace.store import TraceStore
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.reader_tree import ReaderTreePanel
 from explorer.ui.trace_panel import TracePanel
-from explorer.ui.trace_window import TraceReader, TraceWindow
+from explorer.ui.trace_window import TraceOpener, TraceWindow
 from explorer.ui.virtual_reader import VirtualReaderMenu
 from explorer.virtual.card_sources import CardSource, SourceKind
 from explorer.virtual.embedded import EmbeddedReaders
@@ -67,7 +67,6 @@ class MainWindow(QMainWindow):
         self._add_dock("atr", "ATR", self.atr, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.trace = TracePanel(self.store, settings)
         self._add_dock("trace", "Trace", self.trace, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.trace_windows: list[QMainWindow] = []
         # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
         d = self.docks
         self.splitDockWidget(d["readers"], d["console"], Qt.Orientation.Horizontal)
@@ -88,8 +87,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.journal_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self.journal_label.setVisible(False)
-        self._trace_reader = TraceReader(self)
-        self._trace_reader.done.connect(self._trace_read)
+        self.trace_opener = TraceOpener(settings, self)
+        self.trace_opener.message.connect(self.statusBar().showMessage)
         self._build_menus()
         if self._journal_problem:
             self._show_journal_problem(self._journal_problem)
@@ -239,8 +238,7 @@ class MainWindow(QMainWindow):
         self.trace.stop()
         self.atr.stop()
         self.store.close()
-        for window in self.trace_windows:
-            window.close()
+        self.trace_opener.close_all()
         super().closeEvent(event)
 
     # -- the trace ---------------------------------------------------------------
@@ -290,21 +288,9 @@ class MainWindow(QMainWindow):
 
     def open_trace(self, path: str) -> None:
         """Read a journal or JSON Lines export on a thread, then browse it in its own window."""
-        self.statusBar().showMessage(f"Reading {path}…")
-        self._trace_reader.start(path)
+        self.trace_opener.open(path)
 
-    def _trace_read(self, path: str, contents: object, error: str) -> None:
-        if not isinstance(contents, JournalContents):
-            self.statusBar().showMessage(f"Cannot open {path}: {error}")
-            # open(), not exec(): a message must not stop the window's event loop.
-            from PySide6.QtWidgets import QMessageBox
-
-            box = QMessageBox(QMessageBox.Icon.Warning, "Open trace", f"Cannot open {path}:\n{error}",
-                              QMessageBox.StandardButton.Ok, self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
-            return
-        window = TraceWindow(contents, self._settings)
-        self.trace_windows.append(window)
-        window.show()
-        self.statusBar().showMessage(f"Opened {path}: {len(contents.records)} records", 5000)
+    @property
+    def trace_windows(self) -> list[TraceWindow]:
+        """The opened traces' windows still open."""
+        return self.trace_opener.windows

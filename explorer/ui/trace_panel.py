@@ -3,18 +3,20 @@ filtered, folded, copied and exported; the selected record in full below.
 
 GUI thread only. The store fills from reader threads; a 100 ms timer takes
 what came in (`TraceTableModel.refresh`), and the view follows the end when
-it was already there. Exports run on a short-lived thread: a million records
-take seconds to write and the window must not wait on them.
+it was already there. Filters are worked out by the model off this thread;
+the search box waits for a pause in the typing (SEARCH_PAUSE_MS) before it
+asks, so a word typed into a million-record trace starts one search, not
+one per key. Exports run on a short-lived thread too: a million records take
+seconds to write and the window must not wait on them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import threading
+from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,8 +38,10 @@ from explorer.trace.export import ExportFormat, write_export
 from explorer.trace.filter import SwClass, TraceFilter
 from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
+from explorer.ui.background import Background
 from explorer.ui.console_transcript import MUTED
 from explorer.ui.splitters import stacked
+from explorer.ui.trace_columns import ColumnFitter
 from explorer.ui.trace_detail import TraceDetail
 from explorer.ui.trace_model import RECORD_ROLE, TraceTableModel, rows_text
 
@@ -46,46 +50,35 @@ _ALL = "All"
 _CLASSES = (("All results", None), ("Failures", frozenset({SwClass.ERROR})),
             ("Warnings and failures", frozenset({SwClass.WARNING, SwClass.ERROR})),
             ("Successes", frozenset({SwClass.SUCCESS})), ("Events", frozenset({SwClass.EVENT})))
-_WIDTHS = (70, 128, 70, 150, 110, 130, 260, 50, 280, 60)
-
-
-class _Exporter(QObject):
-    finished = Signal(str, str)  # path, error ("" when it worked)
-
-    def start(self, path: str, records: list[TraceRecord], fmt: ExportFormat, reveal: bool) -> None:
-        def run() -> None:
-            error = ""
-            try:
-                write_export(path, records, fmt, reveal_secrets=reveal)
-            except OSError as e:
-                error = f"{e.strerror or e} ({path})"
-            with contextlib.suppress(RuntimeError):  # the panel closed meanwhile
-                self.finished.emit(path, error)
-
-        threading.Thread(target=run, name="trace-export", daemon=True).start()
+SEARCH_PAUSE_MS = 200  # typing pauses this long before the search starts
 
 
 class TracePanel(QWidget):
     exported = Signal(str, str)  # path, error
 
     def __init__(self, store: TraceStore, settings: QSettings, parent: QWidget | None = None,
-                 live: bool = True) -> None:
+                 live: bool = True, values: tuple[Iterable[str], Iterable[str]] | None = None) -> None:
+        """`values`: the readers and origins of the store's records when already
+        known (an opened trace learns them on its reading thread)."""
         super().__init__(parent)
         self._settings = settings
         self._readers: set[str] = set()
         self._origins: set[str] = set()
         self._noted = 0
+        self._keep_seq: int | None = None  # the record selected when the filter changed
         self.model = TraceTableModel(store, self)
         self.model.set_reveal_secrets(self.reveal_secrets)
         self._build()
+        if values is not None:
+            self._add_values(*values)
+            self._noted = len(store)
         self._note_new_values()
         self._timer = QTimer(self)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self.poll)
         if live:
             self._timer.start()
-        self._exporter = _Exporter(self)
-        self._exporter.finished.connect(self._export_finished)
+        self._background = Background(self)
 
     @property
     def reveal_secrets(self) -> bool:
@@ -105,11 +98,17 @@ class TracePanel(QWidget):
         self.search.setPlaceholderText("Search text or hex (e.g. 6A 82)")
         self.search.setClearButtonEnabled(True)
         self.fold_box = QCheckBox("Fold automatic steps")
-        self.fold_box.setToolTip("Hide GET RESPONSE and re-send steps; their command shows how many")
+        self.fold_box.setToolTip("Hide GET RESPONSE and re-send steps; their command shows how many "
+                                 "and where they ended (the data joined, the last SW)")
         for box in (self.reader_box, self.origin_box, self.class_box):
             box.currentIndexChanged.connect(self._apply_filter)
-        self.search.textChanged.connect(self._apply_filter)
-        self.fold_box.toggled.connect(self.model.set_fold)
+        self.fold_box.toggled.connect(self._apply_filter)
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(SEARCH_PAUSE_MS)
+        self._pause.timeout.connect(self._apply_filter)
+        self.search.textChanged.connect(self._pause.start)
+        self.model.filtered.connect(self._filtered)
         self.clear_button = QPushButton("Clear view")
         self.clear_button.setToolTip("Start the view afresh; the journal on disk keeps everything")
         self.clear_button.clicked.connect(self.model.clear_view)
@@ -153,8 +152,7 @@ class TracePanel(QWidget):
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
-        for column, width in enumerate(_WIDTHS):
-            header.resizeSection(column, width)
+        self.columns = ColumnFitter(self.view)
         self.view.selectionModel().currentRowChanged.connect(self._row_changed)
         copy = QAction("Copy rows", self.view)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
@@ -189,30 +187,65 @@ class TracePanel(QWidget):
 
     def _note_new_values(self) -> None:
         store = self.model.store
-        for r in store.since(self._noted):
-            if r.reader and r.reader not in self._readers:
-                self._readers.add(r.reader)
-                self.reader_box.addItem(r.reader)
-            if r.origin not in self._origins:
-                self._origins.add(r.origin)
-                self.origin_box.addItem(r.origin)
+        new = store.since(self._noted)
+        self._add_values((r.reader for r in new), (r.origin for r in new))
         self._noted = len(store)
+
+    def _add_values(self, readers: Iterable[str], origins: Iterable[str]) -> None:
+        for reader in readers:
+            if reader and reader not in self._readers:
+                self._readers.add(reader)
+                self.reader_box.addItem(reader)
+        for origin in origins:
+            if origin not in self._origins:
+                self._origins.add(origin)
+                self.origin_box.addItem(origin)
 
     def _update_status(self) -> None:
         journal = self.model.store.journal
         where = f"; journal {journal.path}" if journal is not None else ""
-        self.status.setText(f"{self.model.rowCount()} shown of {len(self.model.store)} records{where}")
+        total = len(self.model.store)
+        if self.busy:
+            self.status.setText(f"Searching {total} records…{where}")
+        else:
+            self.status.setText(f"{self.model.rowCount()} shown of {total} records{where}")
 
     # -- filters, selection, copy -------------------------------------------------------------
 
-    def _apply_filter(self) -> None:
+    @property
+    def busy(self) -> bool:
+        """Whether the rows shown are about to change: typing paused or a filter being worked out."""
+        return self._pause.isActive() or self.model.busy
+
+    def current_filter(self) -> TraceFilter:
+        """The filter the widgets ask for."""
         reader, origin = self.reader_box.currentText(), self.origin_box.currentText()
-        self.model.set_filter(TraceFilter(
+        return TraceFilter(
             readers=None if reader == _ALL else frozenset({reader}),
             origins=None if origin == _ALL else frozenset({origin}),
             classes=_CLASSES[max(0, self.class_box.currentIndex())][1],
             text=self.search.text(),
-        ))
+            fold=self.fold_box.isChecked(),
+            reveal=self.reveal_secrets,
+        )
+
+    def _apply_filter(self) -> None:
+        self._pause.stop()
+        wanted = self.current_filter()
+        if wanted != self.model.filter:
+            self._keep_seq = self._current_seq()
+            self.model.set_filter(wanted)
+        self._update_status()
+
+    def _current_seq(self) -> int | None:
+        current = self.view.currentIndex()
+        return self.model.record(current.row()).seq if current.isValid() else None
+
+    def _filtered(self) -> None:
+        """The new rows are in: the record that was selected stays selected if it still shows."""
+        seq, self._keep_seq = self._keep_seq, None
+        if seq is None or not self.select_seq(seq):
+            self.detail.show_record(None)
         self._update_status()
 
     def _row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
@@ -237,6 +270,7 @@ class TracePanel(QWidget):
 
     def set_reveal_secrets(self, reveal: bool) -> None:
         self._settings.setValue(REVEAL_KEY, reveal)
+        self._keep_seq = self._current_seq()  # a search re-runs: masked bytes become searchable or not
         self.model.set_reveal_secrets(reveal)
         self.detail.reveal_secrets = reveal
         current = self.view.currentIndex()
@@ -255,7 +289,18 @@ class TracePanel(QWidget):
     def export_view(self, path: str, fmt: ExportFormat) -> None:
         """Write what the view shows (filters applied) to `path`, off the GUI thread."""
         self.status.setText(f"Exporting {self.model.rowCount()} records to {path}…")
-        self._exporter.start(path, self.model.records(), fmt, self.reveal_secrets)
+        records, reveal = self.model.records_later(), self.reveal_secrets
+
+        def work() -> None:
+            write_export(path, records(), fmt, reveal_secrets=reveal)
+
+        self._background.run("trace-export", work, lambda _: self._export_finished(path, ""),
+                             functools.partial(self._export_failed, path))
+
+    def _export_failed(self, path: str, error: BaseException) -> None:
+        if not isinstance(error, OSError):
+            raise error  # a bug: the crash dialog reports it
+        self._export_finished(path, f"{error.strerror or error} ({path})")
 
     def _export_finished(self, path: str, error: str) -> None:
         self.status.setText(f"Export failed: {error}" if error else f"Exported to {path}")
@@ -263,3 +308,5 @@ class TracePanel(QWidget):
 
     def stop(self) -> None:
         self._timer.stop()
+        self._pause.stop()
+        self.model.stop()

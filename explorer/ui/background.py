@@ -1,0 +1,61 @@
+"""Work that may take long (a file that may be large, a search over a million
+records) on a short-lived thread, its outcome handed back on the GUI thread.
+
+One helper instead of a hand-rolled thread per panel. The work gets no Qt
+object and touches none: it returns plain data, or raises. `done` or
+`failed` then runs on the GUI thread through a queued signal; if the owner
+has been deleted meanwhile, the outcome is dropped.
+
+Python work on a thread still holds the GIL, and the GUI thread takes it for
+every call into Python (each timer, each cell a paint asks for): left to the
+interpreter's switch interval, each of those waits up to 5 ms, and a search
+over a million records made the event loop miss ticks of 20-30 ms. So long
+work calls `pause()` every millisecond or two, which hands the GIL over at
+once when the GUI thread wants it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+T = TypeVar("T")
+
+
+def pause() -> None:
+    """Give the GIL to a thread waiting for it (the GUI thread), if there is one."""
+    time.sleep(0)
+
+
+class Background(QObject):
+    _finished = Signal(object, object)  # the callback, its argument
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._finished.connect(self._deliver)
+
+    def run(self, name: str, work: Callable[[], T], done: Callable[[T], None],
+            failed: Callable[[BaseException], None]) -> threading.Thread:
+        """Start `work` on a daemon thread named `name`; returns the thread."""
+
+        def main() -> None:
+            callback: Callable[[Any], None]
+            try:
+                value: Any = work()
+                callback = done
+            except Exception as e:  # handed to `failed`, which decides what the user sees
+                value, callback = e, failed
+            with contextlib.suppress(RuntimeError):  # the owner was deleted meanwhile
+                self._finished.emit(callback, value)
+
+        thread = threading.Thread(target=main, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _deliver(self, callback: Callable[[Any], None], value: Any) -> None:
+        callback(value)

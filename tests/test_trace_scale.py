@@ -1,0 +1,173 @@
+"""Big traces: typing a search into a million records never stalls the
+window, opening 300,000 records shows progress and can be cancelled, and
+closed trace windows give their memory back."""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import time
+import weakref
+from pathlib import Path
+
+import psutil
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
+from pytestqt.qtbot import QtBot
+
+from explorer.pcsc.qt_monitor import MonitorBridge
+from explorer.trace import jsonl
+from explorer.trace.records import Kind, TraceRecord
+from explorer.trace.store import TraceStore
+from explorer.ui.main_window import MainWindow
+from explorer.ui.trace_model import Col
+from explorer.ui.trace_panel import TracePanel
+
+A = "Virtual PCD 00 00"
+_SHAPES = (  # command, response, origin, an automatic step of the record before
+    ("00A4040007A0000000041010", "611C", "console", False),
+    ("00C000001C", "6F1A8407A0000000041010A50F500A4D617374657243617264870101" "9000", "get response", True),
+    ("00B0000010", "00112233445566778899AABBCCDDEEFF" "9000", "script", False),
+    ("00D6000003010203", "6700", "script", False),  # "Wrong length"
+)
+
+
+def records(n: int) -> list[TraceRecord]:
+    shapes = [(bytes.fromhex(c), bytes.fromhex(r), o, step) for c, r, o, step in _SHAPES]
+    out = []
+    for seq, (command, response, origin, step) in zip(range(1, n + 1), itertools.cycle(shapes), strict=False):
+        out.append(TraceRecord(seq, Kind.EXCHANGE, 1_700_000_000.0 + seq * 1e-3, A, origin, 3e-4, "T=0",
+                               "shared", command, response, None, "", seq - 1 if step else None))
+    return out
+
+
+@pytest.fixture(scope="module")
+def big_trace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300,000 records as a journal (written directly: about a second)."""
+    path = tmp_path_factory.mktemp("big") / "big.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        f.write(jsonl.header(started=1_700_000_000.0))
+        f.writelines(jsonl.encode(r) for r in records(300_000))
+    return path
+
+
+class Gaps:
+    """The longest wait between two ticks of a 10 ms timer: how long the event loop stalled."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._last = time.perf_counter()
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self._last)
+        self._last = now
+
+
+def _settle() -> None:
+    """Deleted windows freed now (deleteLater) and Python's cycles collected (which may post more)."""
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+        gc.collect()
+
+
+def test_typing_a_search_never_stalls_a_million_records(qtbot: QtBot, settings: QSettings) -> None:
+    store = TraceStore(records=records(1_000_000))
+    panel = TracePanel(store, settings, live=False)
+    qtbot.addWidget(panel)
+    panel.resize(1000, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    asked: list[str] = []
+    set_filter = panel.model.set_filter
+    panel.model.set_filter = lambda f: (asked.append(f.text), set_filter(f))[1]  # type: ignore[method-assign]
+    gaps = Gaps()
+    qtbot.keyClicks(panel.search, "wrong length", delay=20)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    panel.search.setText("select")
+    qtbot.waitUntil(lambda: not panel.busy, timeout=30_000)
+    gaps.timer.stop()
+    assert panel.model.rowCount() == 250_000  # every SELECT command
+    assert panel.model.index(0, Col.COMMAND).data() == "SELECT"
+    assert len(asked) <= 3, asked  # the typing paused once, not a search per key
+    assert gaps.longest < 0.050, f"the event loop stalled {gaps.longest * 1000:.0f} ms"
+    panel.deleteLater()  # the million records go now, not in the next test's measured event loop
+    _settle()
+
+
+def _open(qtbot: QtBot, window: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(window.trace_opener.finished, timeout=60_000):
+        window.open_trace(str(path))
+
+
+def test_opening_a_large_trace_shows_progress_and_cancels(qtbot: QtBot, settings: QSettings,
+                                                         big_trace: Path) -> None:
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    window = MainWindow(MonitorBridge(), settings, store=TraceStore())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)  # the first paint of a process loads fonts: not what is measured
+    _settle()
+    gaps = Gaps()
+    with qtbot.waitSignal(window.trace_opener.finished, timeout=60_000):
+        window.open_trace(str(big_trace))
+        [dialog] = window.findChildren(QProgressDialog)
+        qtbot.waitUntil(lambda: dialog.isVisible() and dialog.value() > 0, timeout=10_000)
+        assert f"Reading {big_trace}" in window.statusBar().currentMessage()
+        assert dialog.labelText() == "Reading big.jsonl…"
+        cancelled_at = time.monotonic()
+        dialog.findChild(QPushButton).click()
+    assert time.monotonic() - cancelled_at < 2.0
+    gaps.timer.stop()
+    assert window.trace_windows == [] and window.trace_opener.openings == 0
+    assert window.statusBar().currentMessage() == f"Opening {big_trace} cancelled"
+    assert not dialog.isVisible()
+    # Reading 300,000 records makes Python objects fast enough that the garbage collector's full passes
+    # (run on whichever thread allocates, holding the GIL) take 100-200 ms; reading on this thread took 5 s.
+    assert gaps.longest < 0.5, f"the event loop stalled {gaps.longest * 1000:.0f} ms"
+
+
+def test_closed_trace_windows_free_their_records(qtbot: QtBot, settings: QSettings, big_trace: Path) -> None:
+    window = MainWindow(MonitorBridge(), settings, store=TraceStore())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    # What the first trace window of a process loads for good (fonts, glyphs, styles) is not a leak.
+    small = big_trace.with_name("small.jsonl")
+    small.write_text(jsonl.header() + "".join(jsonl.encode(r) for r in records(100)))
+    _open(qtbot, window, small)
+    qtbot.waitExposed(window.trace_windows[0])
+    window.trace_windows[0].close()
+    me = psutil.Process()
+    _settle()
+    before = me.memory_info().rss
+    for n in range(1, 4):
+        _open(qtbot, window, big_trace)
+        assert len(window.trace_windows) == n
+    assert window.trace_windows[0].panel.model.rowCount() == 300_000
+    opened = me.memory_info().rss
+    stores = [weakref.ref(w.panel.model.store) for w in window.trace_windows]
+    destroyed: list[bool] = []
+    for trace_window in window.trace_windows:
+        trace_window.destroyed.connect(lambda: destroyed.append(True))
+    for trace_window in list(window.trace_windows):
+        trace_window.close()
+    del trace_window
+    assert window.trace_windows == []
+    qtbot.waitUntil(lambda: (_settle(), len(destroyed) == 3)[1], timeout=5000)
+    _settle()
+    assert [ref() for ref in stores] == [None] * 3  # nothing holds the records any more
+    after = me.memory_info().rss
+    mb = 2**20
+    figures = f"{before / mb:.0f} MB -> {opened / mb:.0f} MB -> {after / mb:.0f} MB"
+    assert opened - before > 300 * mb, figures  # three traces did take memory
+    # The goal is within 50 MB of before; measured 15 to 60 MB (see the README): what stays is the
+    # allocator's arenas, kept by a few small objects made while a trace was open (Qt connections,
+    # caches), never the records. The bound fails on a window or its records kept (+570 MB).
+    assert after - before < 100 * mb, figures
