@@ -206,6 +206,21 @@ class ConsolePanel(QWidget):
     def busy(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    def load_command(self, text: str, *, as_is: bool = False) -> None:
+        """A command to look at, change and send (from a trace row): in the editor, focused,
+        with Send as is switched to match how it was sent."""
+        self.as_is_box.setChecked(as_is)
+        self.input.set_command(text)
+        self.input.setFocus()
+
+    def send_loaded(self) -> bool:
+        """Send what the editor holds, as Send would; False (and nothing sent) when Send is off,
+        whose reason the panel shows."""
+        if not self.send_button.isEnabled():
+            return False
+        self._start(self.send_current())
+        return True
+
     def set_target(self, reader: str, atr: object = None) -> None:
         """The reader the console talks to (from the reader tree's selection)."""
         if reader == self._reader:

@@ -9,11 +9,15 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from explorer import __version__
+from explorer.core.exchange import SENT_AS_IS
+from explorer.core.hexfmt import to_hex
 from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
+from explorer.core.sensitive import masked_hex
 from explorer.link.bridge import EventBridge
 from explorer.link.connection import Link
 from explorer.link.manager import ConnectionManager
 from explorer.trace.journal import Journal, trace_dir
+from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
@@ -66,6 +70,7 @@ class MainWindow(QMainWindow):
         self._add_dock("console", "APDU console", self.console, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("atr", "ATR", self.atr, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.trace = TracePanel(self.store, settings)
+        self._wire_trace_rows(self.trace)
         self._add_dock("trace", "Trace", self.trace, Qt.DockWidgetArea.LeftDockWidgetArea)
         # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
         d = self.docks
@@ -89,6 +94,7 @@ class MainWindow(QMainWindow):
         self.journal_label.setVisible(False)
         self.trace_opener = TraceOpener(settings, self)
         self.trace_opener.message.connect(self.statusBar().showMessage)
+        self.trace_opener.window_opened.connect(lambda window: self._wire_trace_rows(window.panel))
         self._build_menus()
         if self._journal_problem:
             self._show_journal_problem(self._journal_problem)
@@ -138,6 +144,28 @@ class MainWindow(QMainWindow):
     def _virtual_card_inserted(self, reader: str, label: str) -> None:
         # The hub's CardInserted is still queued on the bridge: select when it lands.
         self._select_when_in.add(reader)
+
+    # -- a trace row back to work ----------------------------------------------------------
+
+    def _wire_trace_rows(self, panel: TracePanel) -> None:
+        panel.edit_in_console.connect(lambda record: self.command_to_console(record, send=False))
+        panel.send_again.connect(lambda record: self.command_to_console(record, send=True))
+
+    def command_to_console(self, record: TraceRecord, *, send: bool) -> None:
+        """A trace row's command into the console, for its reader, and sent again if asked and
+        the console is connected there. Masked PIN or key bytes stay masked (the trace's setting):
+        the console then waits for them to be typed, so a PIN try is never spent unseen."""
+        reader = record.reader
+        if reader in self.readers.model.reader_names():
+            self.readers.select_card(reader)
+        else:
+            self.statusBar().showMessage(f"{reader} is not here now: the command is in the console "
+                                         "for another reader", 8000)
+        text = to_hex(record.command) if self.trace.reveal_secrets else masked_hex(record.command)
+        self.console.load_command(text, as_is=record.detail == SENT_AS_IS)
+        self.docks["console"].raise_()
+        if send and not self.console.send_loaded():
+            self.statusBar().showMessage(f"Not sent: {self.console.reason_label.text()}", 8000)
 
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)

@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.trace.export import ExportFormat, write_export
+from explorer.trace.export import CONTROL, ExportFormat, write_export
 from explorer.trace.filter import SwClass, TraceFilter
-from explorer.trace.records import TraceRecord
+from explorer.trace.records import Kind, TraceRecord
 from explorer.trace.store import TraceStore
 from explorer.ui.background import Background
 from explorer.ui.console_transcript import MUTED
@@ -55,6 +55,9 @@ SEARCH_PAUSE_MS = 200  # typing pauses this long before the search starts
 
 class TracePanel(QWidget):
     exported = Signal(str, str)  # path, error
+    #: From a row's menu: put the record's command back to work (the window wires them to the console).
+    send_again = Signal(object)  # TraceRecord
+    edit_in_console = Signal(object)  # TraceRecord
 
     def __init__(self, store: TraceStore, settings: QSettings, parent: QWidget | None = None,
                  live: bool = True, values: tuple[Iterable[str], Iterable[str]] | None = None) -> None:
@@ -129,8 +132,15 @@ class TracePanel(QWidget):
         self.export_button.setMenu(menu)
         # Two rows, so the panel fits under the console in a small window.
         choices = QHBoxLayout()
-        for w in (self.reader_box, self.origin_box, self.class_box):
-            choices.addWidget(w, 1)
+        for label, box, tip in (("Reader", self.reader_box, "Show the records of one reader"),
+                                ("Origin", self.origin_box, "Show what one source sent (console, "
+                                 "script, GET RESPONSE…) or one kind of event"),
+                                ("Result", self.class_box, "Show failures, warnings, successes or events")):
+            caption = QLabel(label)
+            caption.setBuddy(box)
+            box.setToolTip(tip)
+            choices.addWidget(caption)
+            choices.addWidget(box, 1)
         actions = QHBoxLayout()
         actions.addWidget(self.search, 1)
         actions.addWidget(self.fold_box)
@@ -159,6 +169,15 @@ class TracePanel(QWidget):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         copy.triggered.connect(self.copy_rows)
         self.view.addAction(copy)
+        self.send_again_action = QAction("Send again", self.view)
+        self.send_again_action.setToolTip("Send this command again to its reader, from the console")
+        self.send_again_action.triggered.connect(lambda: self._command_action(self.send_again))
+        self.edit_action = QAction("Edit in console", self.view)
+        self.edit_action.setToolTip("Put this command in the console, for its reader, to change and send")
+        self.edit_action.triggered.connect(lambda: self._command_action(self.edit_in_console))
+        for action in (self.send_again_action, self.edit_action):
+            action.setEnabled(False)
+            self.view.addAction(action)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
         self.detail = TraceDetail()
@@ -248,8 +267,23 @@ class TracePanel(QWidget):
             self.detail.show_record(None)
         self._update_status()
 
+    def current_command(self) -> TraceRecord | None:
+        """The selected record if it is a command that can be sent again (an APDU exchange)."""
+        record = self.view.currentIndex().data(RECORD_ROLE)
+        if not isinstance(record, TraceRecord) or record.kind is not Kind.EXCHANGE:
+            return None
+        return None if record.origin == CONTROL or not record.command else record
+
+    def _command_action(self, signal: SignalInstance) -> None:
+        record = self.current_command()
+        if record is not None:
+            signal.emit(record)
+
     def _row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.detail.show_record(current.data(RECORD_ROLE) if current.isValid() else None)
+        can = self.current_command() is not None
+        self.send_again_action.setEnabled(can)
+        self.edit_action.setEnabled(can)
 
     def select_seq(self, seq: int) -> bool:
         row = self.model.row_of_seq(seq)

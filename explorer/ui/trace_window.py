@@ -116,6 +116,7 @@ class TraceOpener(QObject):
 
     message = Signal(str, int)  # for the status bar: text, milliseconds (0: until replaced)
     finished = Signal(str)  # path: opened, failed or cancelled
+    window_opened = Signal(object)  # the TraceWindow, once shown
     _progressed = Signal(object, int)  # an _Opening, bytes read (from the reading thread)
 
     def __init__(self, settings: QSettings, parent: QWidget) -> None:
@@ -190,6 +191,7 @@ class TraceOpener(QObject):
             self.windows.append(window)
             window.closed.connect(functools.partial(self._forget, window))
             window.show()
+            self.window_opened.emit(window)
             self.message.emit(f"Opened {opening.path}: {len(opened.store)} records", 5000)
         self.finished.emit(opening.path)
 
