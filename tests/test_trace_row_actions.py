@@ -15,6 +15,7 @@ from explorer.core.exchange import SENT_AS_IS, Exchange, Origin
 from explorer.link.bridge import EventBridge
 from explorer.trace.records import Kind, TraceRecord, from_exchange
 from explorer.ui.main_window import MainWindow
+from explorer.ui.trace_model import Col
 from tests.conftest import until
 
 pytestmark = pytest.mark.gui
@@ -102,6 +103,9 @@ def test_events_cannot_be_sent_and_an_as_is_command_stays_as_is(
     connect_and_send(main, bridge, qtbot, aloop)
     event = next(r for r in main.trace.model.records() if r.kind is Kind.EVENT)
     assert main.trace.select_seq(event.seq)
+    row = main.trace.model.row_of_seq(event.seq)
+    assert row is not None
+    assert main.trace.model.index(row, Col.COMMAND).data() == event.origin  # "reader added": readable
     assert not main.trace.edit_action.isEnabled() and not main.trace.send_again_action.isEnabled()
     reader = main.readers.selected_reader() or ""
     record = from_exchange(999, Exchange(reader, bytes.fromhex("00A40400053F00"),

@@ -125,3 +125,17 @@ def test_explanation_texts_hold_every_explanation() -> None:
         for command in commands:
             assert explain(sw, command).text in texts, (hex(sw), command.hex())
 
+
+
+def test_a_note_is_searched() -> None:
+    from explorer.core.exchange import SENT_AS_IS, Exchange, Origin
+    from explorer.trace.records import from_exchange
+    from explorer.trace.search import text_test
+
+    noted = from_exchange(1, Exchange("R", bytes.fromhex("00A40400053F00"), b"\x67\x00", 1.7e9, 0.001,
+                                      Origin.CONSOLE, note=SENT_AS_IS))
+    plain = from_exchange(2, Exchange("R", bytes.fromhex("00A4040000"), b"\x90\x00", 1.7e9, 0.001,
+                                      Origin.CONSOLE))
+    test = text_test("as is", reveal=False)
+    assert test is not None
+    assert test(noted, noted, b"") and not test(plain, plain, b"")

@@ -120,6 +120,8 @@ def text_test(needle: str, reveal: bool) -> RowTest | None:
                 hit = shows(r.origin)
         if hit or (named is not None and len(r.command) >= 2 and r.origin != CONTROL and named(r.command)):
             return True
+        if r.detail and shows(r.detail):  # a note such as "sent as is" (the Command column's "[as is]")
+            return True
         # The meaning column: the error, or what the final status word means.
         if final.error is not None:
             if low in final.error.lower():

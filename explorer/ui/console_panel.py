@@ -125,9 +125,6 @@ class ConsolePanel(QWidget):
         self.stop_button.setToolTip("Stop waiting for the card's answer. A PC/SC call cannot be interrupted: "
                                     "the reader stays busy until the card answers or is removed.")
         self.stop_button.clicked.connect(self.stop_waiting)
-        keep_place = self.stop_button.sizePolicy()
-        keep_place.setRetainSizeWhenHidden(True)  # shown while a command runs: the row must not shift
-        self.stop_button.setSizePolicy(keep_place)
         self.favourite_button = QToolButton()
         self.favourite_button.setText("☆")
         self.favourite_button.setToolTip("Add this command to the favourites (or remove it); "

@@ -32,6 +32,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase
 
+from explorer.core.exchange import SENT_AS_IS
 from explorer.core.hexfmt import to_hex
 from explorer.trace.export import clock, command_hex, command_label, duration_ms, explanation
 from explorer.trace.filter import Cancelled, SwClass, TraceFilter, sw_class
@@ -323,9 +324,10 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
         if column is Col.ORIGIN:
             return r.origin
         if r.kind is Kind.EVENT:
-            return r.detail if column is Col.APDU else ""
+            # What happened where the command's name goes, so an event reads at the default size too.
+            return r.detail if column is Col.APDU else (r.origin if column is Col.COMMAND else "")
         if column is Col.COMMAND:
-            label = command_label(r)
+            label = command_label(r) + ("  [as is]" if r.detail == SENT_AS_IS else "")
             if r.parent is not None:
                 return "  " + label
             steps = self.outcome(row).steps
