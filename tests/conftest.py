@@ -147,6 +147,21 @@ def live_window(qtbot: Any, bridge: Any, settings: QSettings, readers: list[str]
     return window
 
 
+@pytest.fixture
+def virtual_window(qtbot: Any, settings: QSettings) -> Iterator[tuple[Any, Any]]:
+    """The main window without PC/SC (an EventBridge, as when pyscard cannot load), shown:
+    `offer_virtual_reader()` then starts the embedded reader with the demo card. Closed at teardown."""
+    from explorer.link.bridge import EventBridge
+    from explorer.ui.main_window import MainWindow
+
+    bridge = EventBridge()
+    window = MainWindow(bridge, settings)
+    qtbot.addWidget(window)
+    window.show()
+    yield window, bridge
+    window.close()
+
+
 # -- waiting on state, never sleeping -------------------------------------------
 
 

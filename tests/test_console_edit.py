@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -73,19 +72,9 @@ def test_a_bad_field_is_refused_and_named(panel: ConsolePanel, qtbot: QtBot) -> 
     assert panel.structure.topLevelItem(field(panel, "INS")).text(1) == "A4"  # the cell is put back
 
 
-@pytest.fixture
-def window(qtbot: QtBot, settings: QSettings) -> Iterator[tuple[MainWindow, EventBridge]]:
-    bridge = EventBridge()
-    window = MainWindow(bridge, settings)
-    qtbot.addWidget(window)
-    window.show()
-    yield window, bridge
-    window.close()
-
-
 def test_send_as_is_sends_a_malformed_command_and_the_trace_says_so(
-        window: tuple[MainWindow, EventBridge], qtbot: QtBot, aloop: qasync.QEventLoop) -> None:
-    main, bridge = window
+        virtual_window: tuple[MainWindow, EventBridge], qtbot: QtBot, aloop: qasync.QEventLoop) -> None:
+    main, bridge = virtual_window
     console = main.console
 
     async def scenario() -> None:

@@ -39,13 +39,18 @@ def test_the_console_does_not_jump(qtbot: QtBot, tmp_path: Path) -> None:
     assert len(seen) == 1, f"the console moved: {sorted(seen)}"
 
 
-def test_the_atr_panel_does_not_jump(qtbot: QtBot, tmp_path: Path) -> None:
+def atr_panel(qtbot: QtBot, tmp_path: Path, width: int) -> AtrPanel:
     panel = AtrPanel(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
                      read_database=lambda path: None)
     qtbot.addWidget(panel)
-    panel.resize(520, 560)
+    panel.resize(width, 560)
     panel.show()
     qtbot.waitExposed(panel)
+    return panel
+
+
+def test_the_atr_panel_does_not_jump(qtbot: QtBot, tmp_path: Path) -> None:
+    panel = atr_panel(qtbot, tmp_path, 520)
     seen = set()
 
     def where() -> None:
@@ -70,12 +75,7 @@ def test_the_atr_panel_does_not_jump(qtbot: QtBot, tmp_path: Path) -> None:
 def test_the_atr_meaning_column_stays_in_sight(qtbot: QtBot, tmp_path: Path, width: int) -> None:
     """At 1024x700 the ATR dock is under 400 px wide: Field and Value took 400 px of fixed caps
     and the Meaning column was pushed out of the view."""
-    panel = AtrPanel(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-                     read_database=lambda path: None)
-    qtbot.addWidget(panel)
-    panel.resize(900, 560)
-    panel.show()
-    qtbot.waitExposed(panel)
+    panel = atr_panel(qtbot, tmp_path, 900)
     # Long values: 15 historical bytes, and T=15 global bytes with long field names.
     panel.show_atr(bytes.fromhex("3BDA18FF81B1FE751F030031C573C001400090000C"), "typed")
     panel.resize(width, 560)  # the dock narrowed after the decode, as a tester drags it

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import qasync
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -22,16 +20,6 @@ pytestmark = pytest.mark.gui
 
 SELECT_APP = "00 A4 04 00 08 F0 43 41 52 44 45 58 50 00"
 VERIFY_81 = "00 20 00 81 08 31 32 33 34 FF FF FF FF"  # the demo card's PIN 81 is 1234
-
-
-@pytest.fixture
-def window(qtbot: QtBot, settings: QSettings) -> Iterator[tuple[MainWindow, EventBridge]]:
-    bridge = EventBridge()
-    main = MainWindow(bridge, settings)
-    qtbot.addWidget(main)
-    main.show()
-    yield main, bridge
-    main.close()
 
 
 def connect_and_send(main: MainWindow, bridge: EventBridge, qtbot: QtBot, aloop: qasync.QEventLoop,
@@ -60,9 +48,9 @@ def select_row(main: MainWindow, qtbot: QtBot, match: str) -> TraceRecord:
     return records[-1]
 
 
-def test_edit_in_console_and_send_again(window: tuple[MainWindow, EventBridge], qtbot: QtBot,
+def test_edit_in_console_and_send_again(virtual_window: tuple[MainWindow, EventBridge], qtbot: QtBot,
                                         aloop: qasync.QEventLoop) -> None:
-    main, bridge = window
+    main, bridge = virtual_window
     connect_and_send(main, bridge, qtbot, aloop, SELECT_APP, "00 B0 00 00 00")
     trace = main.trace
     select_row(main, qtbot, "00 A4 04 00")
@@ -81,10 +69,10 @@ def test_edit_in_console_and_send_again(window: tuple[MainWindow, EventBridge], 
     assert sum(1 for r in main.store.records() if r.origin == Origin.CONSOLE.value) == sent_before + 1
 
 
-def test_a_pin_is_never_sent_again_unseen(window: tuple[MainWindow, EventBridge], qtbot: QtBot,
+def test_a_pin_is_never_sent_again_unseen(virtual_window: tuple[MainWindow, EventBridge], qtbot: QtBot,
                                           aloop: qasync.QEventLoop) -> None:
     """The trace masks PINs by default: the VERIFY comes back with its PIN as ••, Send waits."""
-    main, bridge = window
+    main, bridge = virtual_window
     connect_and_send(main, bridge, qtbot, aloop, VERIFY_81)
     select_row(main, qtbot, "00 20 00 81")
     sent_before = len(main.store.records())
@@ -98,8 +86,8 @@ def test_a_pin_is_never_sent_again_unseen(window: tuple[MainWindow, EventBridge]
 
 
 def test_events_cannot_be_sent_and_an_as_is_command_stays_as_is(
-        window: tuple[MainWindow, EventBridge], qtbot: QtBot, aloop: qasync.QEventLoop) -> None:
-    main, bridge = window
+        virtual_window: tuple[MainWindow, EventBridge], qtbot: QtBot, aloop: qasync.QEventLoop) -> None:
+    main, bridge = virtual_window
     connect_and_send(main, bridge, qtbot, aloop)
     event = next(r for r in main.trace.model.records() if r.kind is Kind.EVENT)
     assert main.trace.select_seq(event.seq)
@@ -116,8 +104,8 @@ def test_events_cannot_be_sent_and_an_as_is_command_stays_as_is(
     assert main.console.input.toPlainText() == "00 A4 04 00 05 3F 00"
 
 
-def test_the_filter_boxes_are_labelled(window: tuple[MainWindow, EventBridge]) -> None:
-    main, _ = window
+def test_the_filter_boxes_are_labelled(virtual_window: tuple[MainWindow, EventBridge]) -> None:
+    main, _ = virtual_window
     buddies = {label.text(): label.buddy() for label in main.trace.findChildren(QLabel) if label.buddy()}
     assert buddies == {"Reader": main.trace.reader_box, "Origin": main.trace.origin_box,
                        "Result": main.trace.class_box}
