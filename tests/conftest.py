@@ -270,6 +270,14 @@ async def until(signal: Any, timeout: float = 5.0, what: str = "signal") -> tupl
         signal.disconnect(fire)
 
 
+async def connect_demo_card(window: Any, bridge: Any) -> None:
+    """On a `virtual_window`: the embedded reader with the demo card, the console connected to it."""
+    window.offer_virtual_reader()
+    await until(bridge.card_inserted, what="the demo card")
+    window.console.connect_button.click()
+    await until(window.console.idle, what="connect")
+
+
 @contextlib.contextmanager
 def running(args: list[str]) -> Iterator[subprocess.Popen[str]]:
     """A child process (text pipes) that is killed and reaped however the test ends."""

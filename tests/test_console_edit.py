@@ -16,7 +16,7 @@ from explorer.link.manager import ConnectionManager
 from explorer.trace.records import Kind
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.main_window import MainWindow
-from tests.conftest import until
+from tests.conftest import connect_demo_card, until
 
 pytestmark = pytest.mark.gui
 
@@ -78,10 +78,7 @@ def test_send_as_is_sends_a_malformed_command_and_the_trace_says_so(
     console = main.console
 
     async def scenario() -> None:
-        main.offer_virtual_reader()
-        await until(bridge.card_inserted, what="the demo card")
-        console.connect_button.click()
-        await until(console.idle, what="connect")
+        await connect_demo_card(main, bridge)
         console.input.set_command("00 A4 04 00 05 3F 00")  # Lc says 5, two bytes follow
         assert not console.send_button.isEnabled()  # refused by the APDU check...
         console.as_is_box.setChecked(True)  # ...unless the tester asks for it

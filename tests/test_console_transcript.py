@@ -18,7 +18,7 @@ from explorer.link.manager import ConnectionManager
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.console_transcript import Transcript
 from explorer.ui.main_window import MainWindow
-from tests.conftest import until
+from tests.conftest import connect_demo_card, until
 
 pytestmark = pytest.mark.gui
 
@@ -136,10 +136,7 @@ def test_in_the_window_the_answers_follow_the_newest(qtbot: QtBot, settings: QSe
     positions: list[tuple[int, int]] = []
 
     async def scenario() -> None:
-        window.offer_virtual_reader()
-        await until(bridge.card_inserted, what="the demo card")
-        console.connect_button.click()
-        await until(console.idle, what="connect")
+        await connect_demo_card(window, bridge)
         for i in range(30):
             console.input.set_command(SELECT_APP if i % 2 else "00 B0 00 00 00")
             qtbot.keyClick(console.input, Qt.Key.Key_Return)

@@ -14,7 +14,7 @@ from explorer.link.bridge import EventBridge
 from explorer.trace.records import Kind, TraceRecord, from_exchange
 from explorer.ui.main_window import MainWindow
 from explorer.ui.trace_model import Col
-from tests.conftest import until
+from tests.conftest import connect_demo_card, until
 
 pytestmark = pytest.mark.gui
 
@@ -27,10 +27,7 @@ def connect_and_send(main: MainWindow, bridge: EventBridge, qtbot: QtBot, aloop:
     console = main.console
 
     async def scenario() -> None:
-        main.offer_virtual_reader()
-        await until(bridge.card_inserted, what="the demo card")
-        console.connect_button.click()
-        await until(console.idle, what="connect")
+        await connect_demo_card(main, bridge)
         for command in commands:
             console.input.set_command(command)
             qtbot.keyClick(console.input, Qt.Key.Key_Return)
