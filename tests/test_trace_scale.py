@@ -166,8 +166,12 @@ def test_closed_trace_windows_free_their_records(qtbot: QtBot, settings: QSettin
     after = me.memory_info().rss
     mb = 2**20
     figures = f"{before / mb:.0f} MB -> {opened / mb:.0f} MB -> {after / mb:.0f} MB"
-    assert opened - before > 300 * mb, figures  # three traces did take memory
-    # The goal is within 50 MB of before; measured 15 to 60 MB (see the README): what stays is the
-    # allocator's arenas, kept by a few small objects made while a trace was open (Qt connections,
-    # caches), never the records. The bound fails on a window or its records kept (+570 MB).
+    # Three traces did take memory (less than their size when earlier tests of the same process left
+    # free arenas behind to reuse: 285 MB measured in the whole suite, 337 MB alone).
+    assert opened - before > 150 * mb, figures
+    # The goal is within 50 MB of before, not met yet: measured 21 to 77 MB (see the README). What
+    # stays is pymalloc arenas (about 50 of 1 MiB) pinned by some 15 KB of small objects made while
+    # the traces were open (PySide's per-connection bookkeeping, formatting), never the records
+    # (the stores are gone, gc's object count is back). The bound fails on a window or its records
+    # kept (+330 MB).
     assert after - before < 100 * mb, figures
