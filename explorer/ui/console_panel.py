@@ -273,6 +273,7 @@ class ConsolePanel(QWidget):
             self.state_label.setText("Not connected")
             self.state_label.setStyleSheet(f"color:{MUTED};")
         check = self.input.check
+        as_is = self.as_is_box.isChecked()
         reason = ""
         if conn is None:
             reason = "Select a reader or card in the reader tree, then Connect."
@@ -285,9 +286,8 @@ class ConsolePanel(QWidget):
         elif check.masked:
             reason = ("Type the PIN or key in place of the •• (the history never keeps it); "
                       "nothing is sent until then.")
-        elif not check.ok and not (self.as_is_box.isChecked() and check.apdu):
+        elif not check.ok and not (as_is and check.apdu):
             reason = "The command has an error (underlined above); nothing will be sent."
-        as_is = self.as_is_box.isChecked()
         self.send_button.setText("Send as is" if as_is else "Send")
         self.send_button.setEnabled(not reason)
         self.send_button.setToolTip(reason or ("Send the hex exactly as typed (Enter)" if as_is
