@@ -92,7 +92,8 @@ def iso_time(t: float) -> str:
 
 
 def clock(t: float) -> str:
-    return local_time(t).strftime("%H:%M:%S.%f")
+    # Naive local time: a clock needs no zone, and astimezone makes a zone object per call.
+    return datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")
 
 
 def duration_ms(seconds: float) -> str:
