@@ -59,6 +59,6 @@ def test_ruff_and_mypy_clean() -> None:
                           cwd=ROOT, capture_output=True, text=True)
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run([str(bin_dir / "mypy"), "explorer/core", "explorer/link", "explorer/pcsc",
-                           "explorer/virtual", "explorer/trace", "explorer/cli"],
+                           "explorer/virtual", "explorer/trace", "explorer/cli", "explorer/script"],
                           cwd=ROOT, capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
