@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.script.model import Command, Compare, Exit, Level, Repeat, Reset, SetVar, Case, Var
+from explorer.script.model import Case, Command, Compare, Exit, Level, Repeat, Reset, SetVar, Var
 from explorer.script.parser import parse_script
 from explorer.script.patterns import byte_pattern, sw_pattern
 
