@@ -1,0 +1,265 @@
+"""Running a script: command by command on one card, expectations judged, captures taken,
+a result streamed per command and a verdict per test case and per script.
+
+Thread rules: `run` calls the card and `on_result` on the thread it is called on; it is meant
+to run as one job on the reader's worker (no hand-off per command). `Control` is the only
+thing other threads touch: stop, pause, resume and step take effect between two commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from explorer.core.card_errors import CardError
+from explorer.core.exchange import Reply, TransmitOptions
+from explorer.core.sensitive import masked_hex
+from explorer.core.sw_checks import DEFAULT_CHAIN, CheckChain
+from explorer.core.sw_checks import Verdict as SwVerdict
+from explorer.script import evaluate
+from explorer.script.model import Case, Command, Delay, Exit, Place, Repeat, Reset, Script, SetVar, Step
+
+
+class ScriptCard(Protocol):
+    """What a script drives, called on the runner's thread."""
+
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool) -> Reply:
+        """One command and its automatic steps; CardError when the card or reader fails."""
+
+    def reset(self, cold: bool) -> bytes:
+        """The card reset; its ATR."""
+
+
+class Verdict(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # an expectation, or the SW checking chain, said no
+    ERROR = "error"  # the card or the script could not go on (card removed, unset variable)
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One command or reset as it ran. `shown` is the command as hex, secrets masked."""
+
+    place: Place
+    case: str
+    shown: str
+    verdict: Verdict
+    failures: tuple[str, ...] = ()
+    reply: Reply | None = None
+    atr: bytes = b""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    requirement: str
+    place: Place
+    verdict: Verdict
+    results: tuple[StepResult, ...]
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    file: str
+    verdict: Verdict
+    results: tuple[StepResult, ...]
+    cases: tuple[CaseResult, ...]
+    stopped: bool  # by Control.stop, before the end
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for r in self.results if r.verdict is verdict)
+
+
+class Control:
+    """Stop, pause, resume and single-step a running script, from any thread."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+        self._steps = 0
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._go.set()
+
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    def step(self) -> None:
+        """While paused: let one more command run."""
+        with self._lock:
+            self._steps += 1
+        self._go.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait_turn(self) -> bool:
+        """Before each command: False once stopped; blocks while paused."""
+        self._go.wait()
+        with self._lock:
+            if self._steps:
+                self._steps -= 1
+                if not self._steps:
+                    self._go.clear()  # the stepped command runs, then the script waits again
+        return not self._stop.is_set()
+
+    def sleep(self, seconds: float) -> bool:
+        """A delay that a stop cuts short; False when stopped."""
+        return not self._stop.wait(seconds)
+
+
+class _Stop(Exception):
+    """The script ends here (exit, a stop, a card error, a failure outside a test case)."""
+
+
+class _CaseFailed(Exception):
+    """A failure in a test case that does not continue: the rest of the case is skipped."""
+
+
+@dataclass
+class _Run:
+    card: ScriptCard
+    variables: dict[str, bytes]
+    on_result: Callable[[StepResult], None]
+    control: Control
+    chain: CheckChain
+    keep_going: bool
+    results: list[StepResult] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+    case: Case | None = None
+
+    def emit(self, result: StepResult) -> StepResult:
+        self.results.append(result)
+        self.on_result(result)
+        return result
+
+    def steps(self, steps: tuple[Step, ...]) -> None:
+        for step in steps:
+            if isinstance(step, Command):
+                self.command(step)
+            elif isinstance(step, Reset):
+                self.reset(step)
+            elif isinstance(step, Delay):
+                if not self.control.sleep(step.ms / 1000):
+                    raise _Stop
+            elif isinstance(step, SetVar):
+                self.variables[step.name] = evaluate.assemble(step.parts, self.variables)
+            elif isinstance(step, Repeat):
+                for _ in range(step.count):
+                    self.steps(step.body)
+            elif isinstance(step, Case):
+                self.run_case(step)
+            elif isinstance(step, Exit):
+                raise _Stop
+
+    def run_case(self, case: Case) -> None:
+        first = len(self.results)
+        self.case = case
+        try:
+            with contextlib.suppress(_CaseFailed):
+                self.steps(case.body)
+        finally:
+            self.case = None
+            ran = tuple(self.results[first:])
+            verdicts = {r.verdict for r in ran}
+            verdict = next((v for v in (Verdict.ERROR, Verdict.FAILED) if v in verdicts), Verdict.PASSED)
+            self.cases.append(CaseResult(case.name, case.requirement, case.place, verdict, ran))
+
+    def _failed(self, result: StepResult) -> None:
+        """After a failed or errored result: what ends (the case, the script, or nothing)."""
+        if result.verdict is Verdict.ERROR:
+            raise _Stop
+        if self.case is not None:
+            if not self.case.keep_going:
+                raise _CaseFailed
+        elif not self.keep_going:
+            raise _Stop
+
+    def command(self, step: Command) -> None:
+        if not self.control.wait_turn():
+            raise _Stop
+        name = self.case.name if self.case else ""
+        missing = evaluate.unset(step.parts, self.variables)
+        if missing:
+            why = f"${{{missing[0]}}} has no value (a capture found nothing?)"
+            self._failed(self.emit(StepResult(step.place, name, step.source, Verdict.ERROR, (why,))))
+            return
+        apdu = evaluate.assemble(step.parts, self.variables)
+        shown = masked_hex(apdu) if not step.secret else _all_masked(apdu)
+        options = TransmitOptions(auto_get_response=step.get_response, auto_resend=step.resend)
+        started = time.perf_counter()
+        try:
+            reply = self.card.send(apdu, options, step.raw)
+        except CardError as exc:
+            self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
+                                              seconds=time.perf_counter() - started)))
+            return
+        seconds = time.perf_counter() - started
+        sw = reply.sw if reply.exchanges and reply.exchanges[-1].sw is not None else None
+        failures = evaluate.check(step.expect, reply.data, sw)
+        if step.expect.empty and sw is not None and self.chain.verdict(sw, apdu) is SwVerdict.STOP:
+            failures.append(f"SW {self.chain.explain_verdict(sw, apdu)}")
+        for capture in step.captures:
+            taken = evaluate.take(capture, reply.data)
+            if isinstance(taken, str):
+                failures.append(taken)
+            else:
+                self.variables[capture.name] = taken
+        result = self.emit(StepResult(step.place, name, shown, Verdict.FAILED if failures else Verdict.PASSED,
+                                      tuple(failures), reply, seconds=seconds))
+        if failures:
+            self._failed(result)
+
+    def reset(self, step: Reset) -> None:
+        if not self.control.wait_turn():
+            raise _Stop
+        name = self.case.name if self.case else ""
+        shown = "RESET (cold)" if step.cold else "RESET"
+        started = time.perf_counter()
+        try:
+            atr = self.card.reset(step.cold)
+        except CardError as exc:
+            self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),))))
+            return
+        failures = () if step.atr is None or step.atr.matches(atr) else (
+            f"expected ATR {step.atr_text}, got {atr.hex(' ').upper()}",)
+        result = self.emit(StepResult(step.place, name, shown, Verdict.FAILED if failures else Verdict.PASSED,
+                                      failures, atr=atr, seconds=time.perf_counter() - started))
+        if failures:
+            self._failed(result)
+
+
+def _all_masked(apdu: bytes) -> str:
+    """A command marked secret: the header shown, everything after it masked."""
+    head = apdu[:5].hex(" ").upper()
+    return head + "".join(" ••" for _ in apdu[5:])
+
+
+def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {},
+        on_result: Callable[[StepResult], None] = lambda result: None, control: Control | None = None,
+        chain: CheckChain = DEFAULT_CHAIN, keep_going: bool = False) -> ScriptResult:
+    """Run `script` (which must be `ok`) on `card`. Without an expectation a command is judged by
+    the SW checking `chain`. A failure outside a test case ends the script unless `keep_going`;
+    a card error always ends it. The results so far are returned however it ends."""
+    control = control or Control()
+    state = _Run(card, dict(variables), on_result, control, chain, keep_going)
+    with contextlib.suppress(_Stop):
+        state.steps(script.steps)
+    results = tuple(state.results)
+    verdicts = {r.verdict for r in results}
+    verdict = next((v for v in (Verdict.ERROR, Verdict.FAILED) if v in verdicts), Verdict.PASSED)
+    return ScriptResult(script.file, verdict, results, tuple(state.cases), control.stopped)

@@ -1,0 +1,151 @@
+"""Running scripts (pure): on the demo card in-process, through the same 61xx/6Cxx pipeline the
+connections use. Expectations pass and fail where they should, captures feed later commands,
+test cases stop or go on, and a stop between commands is honoured."""
+
+from __future__ import annotations
+
+import threading
+
+from explorer.core import card_errors as ce
+from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions, run_pipeline
+from explorer.script.parser import parse_script
+from explorer.script.runner import Control, ScriptResult, StepResult, Verdict, run
+from explorer.virtual.card import VirtualCard
+from explorer.virtual.card_sources import CardSource, SourceKind, load_card
+
+APP = "F0 43 41 52 44 45 58 50"  # the demo card's application
+
+
+class DemoCard:
+    """The demo profile's card behind run_pipeline, as a connection's worker would drive it."""
+
+    def __init__(self, pull_after: int | None = None) -> None:
+        self.card: VirtualCard = load_card(CardSource(SourceKind.DEMO)).card
+        self.card.power_on()
+        self.sent: list[bytes] = []
+        self.pull_after = pull_after
+
+    def _transmit(self, apdu: bytes, origin: Origin) -> Exchange:
+        if self.pull_after is not None and len(self.sent) >= self.pull_after:
+            raise ce.CardRemoved("Demo reader")
+        self.sent.append(apdu)
+        return Exchange("Demo reader", apdu, self.card.process(apdu), 0.0, 0.0, origin)
+
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool) -> Reply:
+        if as_is:
+            exchange = self._transmit(apdu, Origin.SCRIPT)
+            return Reply((exchange,), exchange.data, exchange.sw or 0)
+        return run_pipeline(apdu, self._transmit, Origin.SCRIPT, options)
+
+    def reset(self, cold: bool) -> bytes:
+        self.card.reset()
+        return self.card.atr
+
+
+def run_text(text: str, card: DemoCard | None = None, **kwargs: object) -> tuple[ScriptResult, DemoCard]:
+    script = parse_script(text, "t.apdu", known=kwargs.pop("known", ()))  # type: ignore[arg-type]
+    assert script.ok, [str(d) for d in script.diagnostics]
+    card = card or DemoCard()
+    return run(script, card, **kwargs), card  # type: ignore[arg-type]
+
+
+def test_expectations_pass_and_fail_where_they_should() -> None:
+    result, _ = run_text(f"""\
+test "select" continue
+  00 A4 04 00 08 {APP} 00
+  expect 90 00
+  expect tlv 6F/84 = {APP}
+  expect data 6F *
+  00 A4 04 00 08 {APP} 00
+  expect 6A 82
+  00 A4 04 00 08 {APP} 00
+  expect length >= 200
+end
+""")
+    verdicts = [r.verdict for r in result.results]
+    assert verdicts == [Verdict.PASSED, Verdict.FAILED, Verdict.FAILED]
+    assert result.results[1].failures == ("expected SW 6A 82, got 90 00",)
+    assert "expected at least 200 data bytes" in result.results[2].failures[0]
+    assert result.verdict is Verdict.FAILED and result.cases[0].verdict is Verdict.FAILED
+
+
+def test_a_capture_feeds_a_later_command() -> None:
+    result, card = run_text(f"""\
+00 A4 04 00 08 {APP} 00
+capture AID tlv 6F/84
+00 A4 04 00 08 ${{AID}}
+expect 61 xx | 90 00
+""")
+    assert result.verdict is Verdict.PASSED, [r.failures for r in result.results]
+    assert card.sent[-2:][0] == bytes.fromhex("00A4040008") + bytes.fromhex(APP.replace(" ", ""))
+
+
+def test_a_failing_case_stops_itself_and_the_script_goes_on() -> None:
+    result, _ = run_text(f"""\
+test "stops at its first failure"
+  00 A4 04 00 08 {APP} 00
+  expect 6A 82
+  00 B0 00 00 00
+end
+test "runs"
+  00 A4 04 00 08 {APP} 00
+  expect 90 00
+end
+""")
+    assert [c.verdict for c in result.cases] == [Verdict.FAILED, Verdict.PASSED]
+    assert len(result.cases[0].results) == 1  # the READ BINARY after the failure was not sent
+
+
+def test_without_an_expectation_the_sw_chain_decides() -> None:
+    result, card = run_text("00 A4 04 00 02 3F 99\n00 B0 00 00 00\n")
+    assert result.results[0].verdict is Verdict.FAILED and "stops" in result.results[0].failures[0]
+    assert len(card.sent) == 1  # the error SW ended the script
+    kept, card = run_text("00 A4 04 00 02 3F 99\n00 A4 00 00 02 3F 00\n", keep_going=True)
+    assert len(card.sent) >= 2 and kept.verdict is Verdict.FAILED
+
+
+def test_a_pulled_card_is_an_error_with_the_results_so_far() -> None:
+    result, _ = run_text(f"00 A4 04 00 08 {APP} 00\nrepeat 5\n  00 84 00 00 08\nend\n",
+                         DemoCard(pull_after=3))
+    assert [r.verdict for r in result.results][-1] is Verdict.ERROR
+    assert "removed" in result.results[-1].failures[0] and result.verdict is Verdict.ERROR
+    assert len(result.results) == 3  # SELECT (and its GET RESPONSE), one GET CHALLENGE, then the error
+
+
+def test_reset_with_an_expected_atr_and_secrets_masked() -> None:
+    seen: list[StepResult] = []
+    result, _ = run_text("reset cold atr 3B 8E 80 01 *\nset PIN = 31 32 33 34 FF FF FF FF\n"
+                         "00 20 00 81 08 ${PIN}\nexpect 90 00\nsecret 80 D8 00 00 02 AB CD\n"
+                         "expect sw xx xx\n", on_result=seen.append)
+    assert [r.verdict for r in seen[:2]] == [Verdict.PASSED, Verdict.PASSED]
+    assert seen[1].shown == "00 20 00 81 08 •• •• •• •• •• •• •• ••"
+    assert seen[2].shown == "80 D8 00 00 02 •• ••"
+    assert result.verdict is Verdict.PASSED
+
+
+def test_stop_and_step_between_commands() -> None:
+    control = Control()
+    control.pause()
+    seen: list[StepResult] = []
+    one = threading.Event()
+    done = threading.Event()
+    outcome: list[ScriptResult] = []
+
+    def note(result: StepResult) -> None:
+        seen.append(result)
+        one.set()
+
+    def go() -> None:
+        outcome.append(run_text("repeat 100\n  00 84 00 00 08\nend\n", control=control, on_result=note)[0])
+        done.set()
+
+    worker = threading.Thread(target=go)
+    worker.start()
+    control.step()
+    assert one.wait(5)
+    assert not done.wait(0.2)  # paused again after the one step
+    assert len(seen) == 1
+    control.stop()
+    assert done.wait(5)
+    worker.join()
+    assert outcome[0].stopped and len(outcome[0].results) == 1
