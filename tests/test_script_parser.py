@@ -130,6 +130,8 @@ end
     ("test no quotes\nend\n", "t.apdu:1:5", 'test "NAME"'),
     ("include other.apdu\n", "t.apdu:1:8", "not read from a file"),
     ("00 A4 \\\n   04 0G\n", "t.apdu:2:8", "'G' is not a hex digit"),
+    # Checked before anything is sent: Lc says 5, two bytes follow (`raw` sends it anyway).
+    ("00 A4 04 00 05 3F 00\n", "t.apdu:1:13", "byte 4 (Lc = 05) announces 5 data bytes but 2 follow"),
 ])
 def test_errors_name_file_line_and_column(text: str, place: str, words: str) -> None:
     script = parse_script(text, "t.apdu")
@@ -154,6 +156,12 @@ def test_include_reads_through_the_loader_and_refuses_a_cycle() -> None:
     assert any(m.startswith("loop.apdu:1:8") and "included from itself" in m for m in messages), messages
     assert any(m.startswith("main.apdu:3:8") and "no such file: gone.apdu" in m for m in messages), messages
     assert isinstance(script.steps[0], SetVar) and isinstance(script.steps[1], Command)
+
+
+def test_raw_commands_are_not_checked() -> None:
+    script = parse_script("raw 00 A4 04 00 05 3F 00\nraw secret 00 20 00 81\n")
+    assert script.ok, [str(d) for d in script.diagnostics]
+    assert [(s.raw, s.secret) for s in script.steps] == [(True, False), (True, True)]  # type: ignore[union-attr]
 
 
 def test_reset_with_an_expected_atr() -> None:

@@ -140,6 +140,8 @@ class CardConnection:
         self._since = 0.0  # when the open session began (epoch seconds)
         # Worker-thread state: the backend may still hold a handle (also after a lost session).
         self._held = False
+        # Where the commands of a running job come from (a script's file:line), for the trace.
+        self._where = ""
 
     @property
     def state(self) -> LinkState:
@@ -229,6 +231,12 @@ class CardConnection:
             # Every step is in the trace already; that they are not the whole answer must be too.
             self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
             raise
+
+    def run_job(self, job: Callable[[WorkerSession], T]) -> CardFuture[T]:
+        """`job(session)` as one job on this connection's worker: a whole script's commands go
+        out one after another with no thread hand-off between them. The session is only for
+        use inside the job, on the worker."""
+        return self._submit(lambda: job(WorkerSession(self)))
 
     def _refuse(self, apdu: bytes) -> ce.InvalidCommand | None:
         try:
@@ -462,6 +470,8 @@ class CardConnection:
 
     def _transmit(self, apdu: bytes, origin: Origin, note: str = "") -> Exchange:
         self._need_card()
+        if self._where:
+            note = f"{self._where}; {note}" if note else self._where
         state = self._state
         started, t0 = time.time(), time.perf_counter()
         error: ce.CardError | None = None
@@ -481,3 +491,27 @@ class CardConnection:
             error.exchanges = (exchange,)
             raise self._fail(error)
         return exchange
+
+
+class WorkerSession:
+    """A connection seen from inside a job on its worker (CardConnection.run_job): commands and
+    resets run right here, in order, each exchange in the trace with origin "script" and the
+    place it came from. Worker thread only."""
+
+    def __init__(self, connection: CardConnection) -> None:
+        self._connection = connection
+
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object = "") -> Reply:
+        conn = self._connection
+        if not as_is and (refused := conn._refuse(apdu)) is not None:
+            raise refused  # a command its variables made malformed: nothing is sent
+        conn._where = str(place)
+        try:
+            if as_is:
+                return conn._send_as_is(apdu, Origin.SCRIPT)
+            return conn._pipeline(apdu, Origin.SCRIPT, options)
+        finally:
+            conn._where = ""
+
+    def reset(self, cold: bool) -> bytes:
+        return self._connection._reconnect(cold, None, None).atr

@@ -13,7 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from explorer.core.hexfmt import HexError, parse_hex
+from explorer.core.apdu import ApduError, parse_apdu
+from explorer.core.hexfmt import HexError, byte_columns, parse_hex
 from explorer.script import lines
 from explorer.script.lines import NAME, LineError
 from explorer.script.model import (
@@ -154,7 +155,9 @@ class _Parser:
         if _SCRIPTOR_RESET.search(text):
             self._add(Reset(line.place(indent)))
             return
-        self._add(Command(line.place(indent), self._hex(text, 0, line), source=stripped.rstrip()))
+        parts = self._hex(text, 0, line)
+        self._check_apdu(parts, text, line)
+        self._add(Command(line.place(indent), parts, source=stripped.rstrip()))
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -183,6 +186,19 @@ class _Parser:
         if not parts:
             raise LineError("no command here: hex bytes expected", offset)
         return tuple(parts)
+
+    @staticmethod
+    def _check_apdu(parts: tuple[HexPart, ...], text: str, line: _Line, offset: int = 0) -> None:
+        """A command written in full is checked now (case, Lc, Le), before anything is sent; one
+        with variables is checked when they have values. `raw` commands are never checked."""
+        if not all(isinstance(part, bytes) for part in parts):
+            return
+        try:
+            parse_apdu(b"".join(p for p in parts if isinstance(p, bytes)))
+        except ApduError as exc:
+            columns = byte_columns(text)
+            at = columns[min(exc.start, len(columns) - 1)][0] if columns else 0
+            raise LineError(f"{exc} (write `raw` before it to send it as it is)", offset + at) from None
 
     @staticmethod
     def _literal(text: str, offset: int) -> list[HexPart]:
@@ -324,6 +340,8 @@ class _Parser:
             skip = rest.index(words[0]) + len(words[0])
             rest, at = rest[skip:], at + skip
         parts = self._hex(rest, at, line)
+        if not raw:
+            self._check_apdu(parts, rest, line, at)
         self._add(Command(line.place(), parts, raw=raw, secret=secret, source=line.text.strip()))
 
     def _kw_expect(self, line: _Line, rest: str, at: int) -> None:

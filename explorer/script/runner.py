@@ -28,8 +28,9 @@ from explorer.script.model import Case, Command, Delay, Exit, Place, Repeat, Res
 class ScriptCard(Protocol):
     """What a script drives, called on the runner's thread."""
 
-    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool) -> Reply:
-        """One command and its automatic steps; CardError when the card or reader fails."""
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: Place) -> Reply:
+        """One command and its automatic steps (`place`: where it is written, for the trace);
+        CardError when the card or reader fails or refuses the command."""
 
     def reset(self, cold: bool) -> bytes:
         """The card reset; its ATR."""
@@ -203,7 +204,7 @@ class _Run:
         options = TransmitOptions(auto_get_response=step.get_response, auto_resend=step.resend)
         started = time.perf_counter()
         try:
-            reply = self.card.send(apdu, options, step.raw)
+            reply = self.card.send(apdu, options, step.raw, step.place)
         except CardError as exc:
             self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
                                               seconds=time.perf_counter() - started)))

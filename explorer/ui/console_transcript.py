@@ -117,7 +117,7 @@ class Transcript(QTextBrowser):
         if e.origin.automatic:
             label = f"[auto {e.origin.value}] "
         else:
-            label = "[as is] " if e.note == SENT_AS_IS else ""
+            label = "[as is] " if SENT_AS_IS in e.note else ""
         name = command_name(e.command[0], e.command[1]) if len(e.command) >= 2 else None
         cmd = f"{indent}{label}> {to_hex(e.command)}"
         rich = (_span(indent + label, SEVERITY_COLOURS[Severity.WARNING])

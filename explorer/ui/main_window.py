@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{reader} is not here now: the command is in the console "
                                          "for another reader", 8000)
         text = to_hex(record.command) if self.trace.reveal_secrets else masked_hex(record.command)
-        self.console.load_command(text, as_is=record.detail == SENT_AS_IS)
+        self.console.load_command(text, as_is=SENT_AS_IS in record.detail)
         self.docks["console"].raise_()
         if send and not self.console.send_loaded():
             self.statusBar().showMessage(f"Not sent: {self.console.reason_label.text()}", 8000)

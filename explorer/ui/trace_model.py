@@ -327,7 +327,7 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
             # What happened where the command's name goes, so an event reads at the default size too.
             return r.detail if column is Col.APDU else (r.origin if column is Col.COMMAND else "")
         if column is Col.COMMAND:
-            label = command_label(r) + ("  [as is]" if r.detail == SENT_AS_IS else "")
+            label = command_label(r) + ("  [as is]" if SENT_AS_IS in r.detail else "")
             if r.parent is not None:
                 return "  " + label
             steps = self.outcome(row).steps
