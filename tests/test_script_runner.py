@@ -149,3 +149,29 @@ def test_stop_and_step_between_commands() -> None:
     assert done.wait(5)
     worker.join()
     assert outcome[0].stopped and len(outcome[0].results) == 1
+
+
+def test_on_a_connection_a_script_is_one_job_and_its_exchanges_say_where_they_come_from() -> None:
+    from explorer.core.exchange import SENT_AS_IS, Exchange
+    from explorer.core.link_modes import Protocol, ShareMode
+    from explorer.link.connection import CardConnection
+    from explorer.virtual.embedded import EmbeddedReaders
+
+    readers = EmbeddedReaders(lambda event: None)
+    reader = readers.add_reader()
+    readers.insert(reader, load_card(CardSource(SourceKind.DEMO)).card)
+    traced: list[object] = []
+    conn = CardConnection(reader, readers.link(reader), traced.append)
+    try:
+        conn.connect(Protocol.ANY, ShareMode.SHARED).result(5)
+        script = parse_script(f"00 A4 04 00 08 {APP} 00\nraw 00 A4 04\n", "t.apdu")
+        threads: list[str] = []
+        result = conn.run_job(lambda session: (threads.append(threading.current_thread().name),
+                                               run(script, session, keep_going=True))[1]).result(5)
+    finally:
+        assert conn.close()
+    assert threads[0] != threading.current_thread().name  # on the reader's worker
+    assert [r.verdict for r in result.results][0] is Verdict.PASSED
+    exchanges = [e for e in traced if isinstance(e, Exchange)]
+    assert [e.origin for e in exchanges] == [Origin.SCRIPT, Origin.GET_RESPONSE, Origin.SCRIPT]
+    assert [e.note for e in exchanges] == ["t.apdu:1:1", "t.apdu:1:1", f"t.apdu:2:1; {SENT_AS_IS}"]

@@ -27,7 +27,7 @@ class VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.cli import atr, emulate, monitor, readers, send
+    from explorer.cli import atr, emulate, monitor, readers, run, send
 
     parser = argparse.ArgumentParser(
         prog="card-explorer",
@@ -39,6 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (readers, monitor, emulate, send, atr):
+    for module in (readers, monitor, emulate, send, run, atr):
         module.add_parser(sub)
     return parser

@@ -48,6 +48,10 @@ _SCRIPTOR_EXIT = re.compile("exit", re.IGNORECASE)
 _SCRIPTOR_RESET = re.compile("reset", re.IGNORECASE)
 
 
+class _Skip(Exception):
+    """A line under a command that could not be read: nothing more to say about it."""
+
+
 @dataclass
 class _Line:
     """A logical line: physical lines joined by trailing backslashes, with where each came from."""
@@ -112,6 +116,8 @@ class _Parser:
         self.includes: list[str] = []
         self.blocks = [_Block("script", Place(file, 1))]
         self.ended = False
+        # A command line that could not be read: what belongs under it is not reported again.
+        self.broken_command = False
 
     # -- driving -------------------------------------------------------------------------
 
@@ -121,8 +127,12 @@ class _Parser:
                 break
             try:
                 self._line(line)
+            except _Skip:
+                continue
             except LineError as fail:
                 self.diagnostics.append(Diagnostic(line.place(fail.at), str(fail)))
+                word = line.text.split(None, 1)[0].lower() if line.text.strip() else ""
+                self.broken_command = word not in KEYWORDS or word in ("raw", "secret")
         while len(self.blocks) > 1:
             block = self.blocks.pop()
             self.diagnostics.append(Diagnostic(block.place, f"this {block.kind} block has no `end`"))
@@ -166,6 +176,7 @@ class _Parser:
 
     def _add(self, step: Step) -> None:
         self.blocks[-1].steps.append(step)
+        self.broken_command = False
 
     def _hex(self, text: str, offset: int, line: _Line) -> tuple[HexPart, ...]:
         """Hex with ${NAME} anywhere: literal bytes and variables, in order."""
@@ -215,6 +226,8 @@ class _Parser:
     def _last_command(self, line: _Line, at: int, what: str) -> tuple[int, Command]:
         steps = self.blocks[-1].steps
         if not steps or not isinstance(steps[-1], Command):
+            if self.broken_command:
+                raise _Skip  # its command's own error is reported
             raise LineError(f"{what} belongs under a command (the line right above it)", at)
         return len(steps) - 1, steps[-1]
 

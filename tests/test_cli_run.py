@@ -1,0 +1,74 @@
+"""`card-explorer run` on an in-process virtual reader (--profile demo): no PC/SC service needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = """\
+# The demo card (its profile: resources/cards/demo.json)
+reset cold atr 3B 8E 80 01 *
+test "SELECT the demo application" req DEMO-1
+  00 A4 04 00 08 F0 43 41 52 44 45 58 50 00
+  expect 90 00
+  expect tlv 6F/84 = F0 43 41 52 44 45 58 50
+  capture AID tlv 6F/84
+  00 A4 04 00 08 ${AID}
+  expect 61 xx | 90 00
+end
+test "PIN 81" continue
+  00 20 00 81 08 ${PIN}
+  expect 90 00
+end
+"""
+
+
+def run(tmp_path: Path, *args: str, script: str = DEMO) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "demo.apdu"
+    path.write_text(script, encoding="utf-8")
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    return subprocess.run([sys.executable, "-m", "explorer", "run", "--profile", "demo", *args, str(path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_every_expectation_met_exits_0(tmp_path: Path) -> None:
+    result = run(tmp_path, "--var", "PIN=31 32 33 34 FF FF FF FF")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("RESET (cold)  ATR 3B 8E 80 01 80 31 C0 73 F6 01 00 56 43 45 44 65 6D 6F 89  passed")
+    assert "demo.apdu:12  > 00 20 00 81 08 •• •• •• •• •• •• •• ••  < 90 00  passed" in lines[-2]
+    assert "31 32 33 34" not in result.stdout  # the PIN is masked in the output
+    assert lines[-1].endswith("4 passed, 0 failed, 0 error(s); 2 test case(s): passed")
+
+
+def test_a_failed_expectation_exits_1_and_says_expected_and_got(tmp_path: Path) -> None:
+    result = run(tmp_path, "--var", "PIN=3030303030303030")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "    ! expected SW 90 00, got 63 C2" in result.stdout
+
+
+def test_a_bad_script_exits_2_before_anything_is_sent(tmp_path: Path) -> None:
+    result = run(tmp_path, script="00 A4 04 00 02 3F 00\nexpect 9G 00\n00 A4 04 00 05 3F 00\n")
+    assert result.returncode == 2 and result.stdout == ""
+    errors = result.stderr.splitlines()
+    assert errors[0].endswith("demo.apdu:2:9: error: 'G' is not a hex digit or x (any)")
+    assert "demo.apdu:3:13: error: byte 4 (Lc = 05) announces 5 data bytes but 2 follow" in errors[1]
+    assert errors[-1] == "card-explorer run: nothing was sent: 1 script(s) with errors"
+
+
+def test_json_lines_one_object_per_command(tmp_path: Path) -> None:
+    result = run(tmp_path, "--json", "--var", "PIN=31323334FFFFFFFF")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["verdict"] for o in objects] == ["passed"] * 4
+    assert objects[1]["case"] == "SELECT the demo application" and objects[1]["sw"] == "90 00"
+    assert objects[1]["data"].startswith("6F")
+
+
+def test_a_bad_var_is_usage(tmp_path: Path) -> None:
+    result = run(tmp_path, "--var", "PIN=31 3G")
+    assert result.returncode == 2 and "--var PIN: 'G' at column 5 is not a hex digit" in result.stderr
