@@ -39,7 +39,8 @@ def test_every_expectation_met_exits_0(tmp_path: Path) -> None:
     result = run(tmp_path, "--var", "PIN=31 32 33 34 FF FF FF FF")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].endswith("RESET (cold)  ATR 3B 8E 80 01 80 31 C0 73 F6 01 00 56 43 45 44 65 6D 6F 89  passed")
+    assert lines[0].endswith("RESET (cold)  ATR 3B 8E 80 01 80 31 C0 73 F6 01 00 56 43 45 44 65 6D 6F 89"
+                             "  passed")
     assert "demo.apdu:12  > 00 20 00 81 08 •• •• •• •• •• •• •• ••  < 90 00  passed" in lines[-2]
     assert "31 32 33 34" not in result.stdout  # the PIN is masked in the output
     assert lines[-1].endswith("4 passed, 0 failed, 0 error(s); 2 test case(s): passed")

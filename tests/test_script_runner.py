@@ -171,7 +171,7 @@ def test_on_a_connection_a_script_is_one_job_and_its_exchanges_say_where_they_co
     finally:
         assert conn.close()
     assert threads[0] != threading.current_thread().name  # on the reader's worker
-    assert [r.verdict for r in result.results][0] is Verdict.PASSED
+    assert result.results[0].verdict is Verdict.PASSED
     exchanges = [e for e in traced if isinstance(e, Exchange)]
     assert [e.origin for e in exchanges] == [Origin.SCRIPT, Origin.GET_RESPONSE, Origin.SCRIPT]
     assert [e.note for e in exchanges] == ["t.apdu:1:1", "t.apdu:1:1", f"t.apdu:2:1; {SENT_AS_IS}"]
