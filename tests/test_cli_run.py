@@ -73,3 +73,33 @@ def test_json_lines_one_object_per_command(tmp_path: Path) -> None:
 def test_a_bad_var_is_usage(tmp_path: Path) -> None:
     result = run(tmp_path, "--var", "PIN=31 3G")
     assert result.returncode == 2 and "--var PIN: 'G' at column 5 is not a hex digit" in result.stderr
+
+
+def test_junit_report_reads_back_with_the_right_counts(tmp_path: Path) -> None:
+    import stat
+
+    from junitparser import Error, Failure, JUnitXml
+
+    script = DEMO + """\
+00 A4 04 00 08 F0 43 41 52 44 45 58 50 00
+expect 6A 82
+"""
+    report = tmp_path / "report.xml"
+    result = run(tmp_path, "--keep-going", "--junit", str(report), "--var", "PIN=3030303030303030",
+                 script=script)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    xml = JUnitXml.fromfile(str(report))
+    (suite,) = list(xml)
+    cases = list(suite)
+    # In script order: the reset and the last command outside blocks are cases of their own.
+    assert [c.name for c in cases][1:3] == ["SELECT the demo application", "PIN 81"]
+    assert cases[0].name.endswith("demo.apdu:2 RESET (cold)")
+    assert (suite.tests, suite.failures, suite.errors) == (4, 2, 0)
+    pin = cases[2]
+    (failure,) = pin.result
+    assert isinstance(failure, Failure) and failure.message == "expected SW 90 00, got 63 C2"
+    assert not any(isinstance(r, Error) for c in cases for r in c.result)
+    text = report.read_text(encoding="utf-8")
+    assert "30 30 30 30" not in text and "00 20 00 81 08 •• ••" in text  # the PIN masked in system-out
+    assert '<property name="requirement" value="DEMO-1"' in text

@@ -175,3 +175,18 @@ def test_on_a_connection_a_script_is_one_job_and_its_exchanges_say_where_they_co
     exchanges = [e for e in traced if isinstance(e, Exchange)]
     assert [e.origin for e in exchanges] == [Origin.SCRIPT, Origin.GET_RESPONSE, Origin.SCRIPT]
     assert [e.note for e in exchanges] == ["t.apdu:1:1", "t.apdu:1:1", f"t.apdu:2:1; {SENT_AS_IS}"]
+
+
+def test_junit_names_a_card_error_as_an_error() -> None:
+    from junitparser import Error, JUnitXml
+
+    from explorer.script.junit import junit_xml
+
+    text = f'test "pulled"\n  00 A4 04 00 08 {APP} 00\n  repeat 5\n    00 84 00 00 08\n  end\nend\n'
+    result, _ = run_text(text, DemoCard(pull_after=3))
+    xml = JUnitXml.fromstring(junit_xml([(result, "Demo reader")]))
+    (suite,) = list(xml)
+    assert (suite.tests, suite.failures, suite.errors) == (1, 0, 1)
+    (case,) = list(suite)
+    (error,) = case.result
+    assert isinstance(error, Error) and "the card was removed" in (error.message or "")

@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--keep-going", action="store_true",
                    help="go on after a failure outside test cases (a card error still stops)")
     p.add_argument("--json", action="store_true", help="one JSON object per command result")
+    p.add_argument("--junit", metavar="FILE",
+                   help="write a JUnit XML report (a test suite per script, a test case per test block)")
     p.set_defaults(run=run)
 
 

@@ -144,26 +144,39 @@ def run_scripts(args: argparse.Namespace) -> int:
     except Exception as exc:  # no service at all (pcsc's ServiceUnavailable) and the like
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE
+    def job(script: Script) -> Callable[[WorkerSession], ScriptResult]:
+        return lambda session: run(script, session, variables=variables, keep_going=args.keep_going,
+                                   on_result=lambda r: _print(r, args.json))
+
     status = EXIT_OK
+    runs: list[tuple[ScriptResult, str]] = []
     try:
         conn.connect(Protocol.ANY, ShareMode.SHARED).result()
-        def job(script: Script) -> Callable[[WorkerSession], ScriptResult]:
-            return lambda session: run(script, session, variables=variables, keep_going=args.keep_going,
-                                       on_result=lambda r: _print(r, args.json))
-
         for script in scripts:
             result = conn.run_job(job(script)).result()
+            runs.append((result, conn.reader))
             if not args.json:
                 print(_summary(result, conn.reader), flush=True)
             if result.verdict is Verdict.ERROR:
-                return EXIT_CARD_ERROR
+                status = EXIT_CARD_ERROR
+                break
             if result.verdict is Verdict.FAILED:
                 status = EXIT_SW_ERROR
-        return status
     except ce.CardError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_CARD_ERROR
+        status = EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_CARD_ERROR
     except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+        status = EXIT_INTERRUPTED
     finally:
         conn.close(Disposition.LEAVE, timeout=1.0)
+    if args.junit:
+        from explorer.private_files import open_private
+        from explorer.script.junit import junit_xml
+
+        try:
+            with open_private(args.junit, "w") as out:
+                out.write(junit_xml(runs))
+        except OSError as exc:
+            print(f"{PROG}: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE if status == EXIT_OK else status
+    return status
