@@ -173,3 +173,22 @@ def test_closed_trace_windows_free_their_records(qtbot: QtBot, settings: QSettin
     # objects that caches made while the traces were open; the trace's clock once made such a cache
     # fill (datetime.astimezone) and left 55 to 77 MB. Records kept would be +330 MB.
     assert after - before < 50 * mb, figures
+
+
+def test_the_collector_is_held_during_large_work_and_given_back() -> None:
+    from explorer.ui.background import collector_held
+
+    assert gc.isenabled()
+    with collector_held():
+        assert not gc.isenabled()
+        with collector_held():  # two searches at once: the first to end does not turn it back on
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # the app's own start-up holds it off: not turned on behind its back
+    try:
+        with collector_held():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

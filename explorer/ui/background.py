@@ -17,14 +17,44 @@ once when the GUI thread wants it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 T = TypeVar("T")
+
+
+_held = 0
+_held_lock = threading.Lock()
+_we_disabled = False
+
+
+@contextlib.contextmanager
+def collector_held() -> Iterator[None]:
+    """No cyclic garbage collection while work over a large trace runs (any thread).
+
+    A full collection traverses every record a store holds (a million tuples: tens of
+    milliseconds with the GIL held) and runs on whichever thread happens to allocate: the
+    window stalled 57 ms in a search. Cycles made meanwhile are collected after the last such
+    work ends; reference counting frees everything else as usual."""
+    global _held, _we_disabled
+    with _held_lock:
+        _held += 1
+        if _held == 1 and gc.isenabled():
+            gc.disable()
+            _we_disabled = True
+    try:
+        yield
+    finally:
+        with _held_lock:
+            _held -= 1
+            if _held == 0 and _we_disabled:
+                _we_disabled = False
+                gc.enable()
 
 
 def pause() -> None:
@@ -40,13 +70,15 @@ class Background(QObject):
         self._finished.connect(self._deliver)
 
     def run(self, name: str, work: Callable[[], T], done: Callable[[T], None],
-            failed: Callable[[BaseException], None]) -> threading.Thread:
-        """Start `work` on a daemon thread named `name`; returns the thread."""
+            failed: Callable[[BaseException], None], *, large: bool = False) -> threading.Thread:
+        """Start `work` on a daemon thread named `name`; returns the thread. `large`: work over
+        a whole trace, run with the garbage collector held (collector_held)."""
 
         def main() -> None:
             callback: Callable[[Any], None]
             try:
-                value: Any = work()
+                with collector_held() if large else contextlib.nullcontext():
+                    value: Any = work()
                 callback = done
             except Exception as e:  # handed to `failed`, which decides what the user sees
                 value, callback = e, failed

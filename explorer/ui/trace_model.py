@@ -190,7 +190,7 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
             return f.rows(store.grown(), start, stop, cancelled)
 
         self._background.run("trace-filter", work, lambda rows: self._rows_ready(job, rows, stop),
-                             self._filter_failed)
+                             self._filter_failed, large=True)
 
     def _rows_ready(self, job: _Job, rows: Sequence[int], stop: int) -> None:
         if job is not self._job:

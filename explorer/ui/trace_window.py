@@ -157,7 +157,8 @@ class TraceOpener(QObject):
             progressed.emit(opening, done)
 
         self._background.run("trace-open", lambda: read_trace(Path(path), progress, opening.stop),
-                             functools.partial(self._read, opening), functools.partial(self._failed, opening))
+                             functools.partial(self._read, opening), functools.partial(self._failed, opening),
+                             large=True)
 
     def cancel_all(self) -> None:
         for opening in list(self._openings):
