@@ -10,5 +10,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["explorer", "explorer.*"]), "explorer.resources"],
     package_dir={"explorer.resources": "resources"},
-    package_data={"explorer.resources": ["*.txt", "*.md", "cards/*", "icons/*"]},
+    package_data={"explorer.resources": ["*.txt", "*.md", "cards/*", "icons/*", "scripts/*"]},
 )

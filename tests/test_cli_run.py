@@ -103,3 +103,15 @@ expect 6A 82
     text = report.read_text(encoding="utf-8")
     assert "30 30 30 30" not in text and "00 20 00 81 08 •• ••" in text  # the PIN masked in system-out
     assert '<property name="requirement" value="DEMO-1"' in text
+
+
+def test_the_shipped_example_scripts_pass_on_the_demo_card(tmp_path: Path) -> None:
+    scripts = sorted((ROOT / "resources" / "scripts").glob("*.apdu"))
+    assert [p.name for p in scripts] == ["demo-card.apdu", "iso7816-basics.apdu", "scriptor-style.apdu"]
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    result = subprocess.run([sys.executable, "-m", "explorer", "run", "--profile", "demo",
+                             "--var", "PIN=31323334FFFFFFFF", *map(str, scripts)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    summaries = [line for line in result.stdout.splitlines() if line.startswith("# ")]
+    assert len(summaries) == 3 and all(line.endswith("passed") for line in summaries)

@@ -31,7 +31,7 @@ import smoke  # noqa: E402
 SYSTEM_LIST = Path("/usr/share/pcsc/smartcard_list.txt")
 RESOURCES = ("explorer/resources/smartcard_list.txt", "explorer/resources/smartcard_list.LICENSE.md",
              "explorer/resources/cards/demo.json", "explorer/resources/cards/README.md",
-             "explorer/resources/icons/card-explorer-256.png")
+             "explorer/resources/icons/card-explorer-256.png", "explorer/resources/scripts/demo-card.apdu")
 
 
 class Installed:
