@@ -199,11 +199,13 @@ def test_window_console_follows_the_tree_and_card_removal(qtbot: QtBot, settings
     qtbot.addWidget(window)
     try:
         link = insert_card(readers[1])
-        bridge.start()
+        # Watched from before the start: under load the event can come before a coroutine listens.
+        with qtbot.waitSignal(bridge.card_inserted, timeout=5000,
+                              check_params_cb=lambda e: e.reader == readers[1]):
+            bridge.start()
         console = window.console
 
         async def scenario() -> None:
-            await until(bridge.card_inserted, what="card in the tree")
             model = window.readers.model
             window.readers.view.setCurrentIndex(model.index(0, 0, model.reader_index(readers[1])))
             assert console.reader_label.text() == f"<b>{readers[1]}</b>"
