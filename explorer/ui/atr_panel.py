@@ -125,7 +125,9 @@ class AtrPanel(QWidget):
         self._stopped = False
         self._reader: str | None = None
         self._build()
-        self._loader = _DatabaseLoader(self)
+        # No parent: the reading thread holds the loader, so it is never deleted under an emit
+        # when the panel goes (a child was deleted with it, and the emit could crash).
+        self._loader = _DatabaseLoader()
         self._loader.loaded.connect(self._database_loaded)
         # The list is read once the panel is painted: never in the way of the window's first frame.
         self.installEventFilter(self)
