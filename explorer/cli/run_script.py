@@ -25,6 +25,10 @@ class _Usage(Exception):
     pass
 
 
+class _NoService(Exception):
+    pass
+
+
 def _read(path: Path) -> str:
     try:
         if not path.is_file():
@@ -90,10 +94,17 @@ def _connection(args: argparse.Namespace) -> CardConnection:
         readers.insert(reader, loaded.card, loaded.label)
         link: Link = readers.link(reader)
     else:
+        from explorer.cli.bad_input import BadInput
         from explorer.cli.run_send import choose_reader
         from explorer.pcsc.connection import PcscLink
+        from explorer.pcsc.context import ServiceUnavailable
 
-        reader = choose_reader(args.reader)
+        try:
+            reader = choose_reader(args.reader)
+        except BadInput as exc:  # no such reader, or no single one with a card
+            raise _Usage(str(exc)) from None
+        except ServiceUnavailable as exc:
+            raise _NoService(str(exc)) from None
         link = PcscLink(reader)
     return CardConnection(reader, link)
 
@@ -141,7 +152,7 @@ def run_scripts(args: argparse.Namespace) -> int:
     except ce.CardError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_USAGE
-    except Exception as exc:  # no service at all (pcsc's ServiceUnavailable) and the like
+    except _NoService as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE
     def job(script: Script) -> Callable[[WorkerSession], ScriptResult]:

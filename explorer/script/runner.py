@@ -18,7 +18,8 @@ from typing import Protocol
 
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Reply, TransmitOptions
-from explorer.core.sensitive import masked_hex
+from explorer.core.hexfmt import to_hex
+from explorer.core.sensitive import mask, masked_hex
 from explorer.core.sw_checks import DEFAULT_CHAIN, CheckChain
 from explorer.core.sw_checks import Verdict as SwVerdict
 from explorer.script import evaluate
@@ -246,8 +247,7 @@ class _Run:
 
 def _all_masked(apdu: bytes) -> str:
     """A command marked secret: the header shown, everything after it masked."""
-    head = apdu[:5].hex(" ").upper()
-    return head + "".join(" ••" for _ in apdu[5:])
+    return " ".join(part for part in (to_hex(apdu[:5]), mask(apdu[5:])) if part)
 
 
 def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {},
