@@ -27,7 +27,7 @@ from smartcard import scard
 from explorer.core.reader_events import MonitorEvent
 from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
 from explorer.virtual.vpcd import VpcdLink
-from tests.testbed import BedError, PcscBed
+from tests.testbed import BedError, PcscBed, machine_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -51,15 +51,17 @@ _bed: PcscBed | None = None
 def pcsc_bed() -> Iterator[PcscBed]:
     """One private pcscd with four vpcd readers for the whole session, stopped by PID."""
     global _bed
-    bed = PcscBed()
-    try:
-        bed.start()
-    except BedError as exc:
-        pytest.exit(f"PC/SC test bed: {exc}", returncode=3)
-    _bed = bed
-    yield bed
-    bed.stop()
-    _bed = None
+    with contextlib.ExitStack() as held:
+        bed = PcscBed()
+        try:
+            held.enter_context(machine_lock())
+            bed.start()
+        except BedError as exc:
+            pytest.exit(f"PC/SC test bed: {exc}", returncode=3)
+        _bed = bed
+        yield bed
+        bed.stop()
+        _bed = None
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ another one answers there, and says which process it is.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import shutil
 import signal
 import socket
@@ -28,6 +30,9 @@ PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 CHANNELS = (0x8C7B, 0x8C7D)
 FRIENDLY_NAMES = ("Virtual PCD", "Virtual PCD B", "Virtual PCD C", "Virtual PCD D")
 MARKER = "card-explorer-testbed"
+# Several checkouts (worktrees, helpers) share one machine and so one pcscd: whoever
+# runs the bed holds this lock, and the others wait for it instead of failing.
+LOCK_FILE = Path(tempfile.gettempdir()) / (MARKER + ".lock")
 
 
 class BedError(RuntimeError):
@@ -181,6 +186,25 @@ class PcscBed:
         return "\n".join(text.splitlines()[-lines:])
 
 
+@contextlib.contextmanager
+def machine_lock(deadline: float = 1800.0) -> Iterator[None]:
+    """Hold the machine's test-bed lock; waits up to `deadline` seconds for another run."""
+    fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        end = time.monotonic() + deadline
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    raise BedError(f"another test run held {LOCK_FILE} for {deadline:.0f} s") from None
+                time.sleep(0.5)  # a lock file has no wake-up to wait on across processes
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def running_bed() -> PcscBed | None:
     """A bed for code (the benches) that may run under `make test`'s pcscd or alone."""
     if _socket_answers(PCSCD_SOCKET):
@@ -198,12 +222,13 @@ def bench_bed() -> Iterator[PcscBed]:
     if bed is not None:
         yield bed
         return
-    bed = PcscBed()
-    bed.start()
-    try:
-        yield bed
-    finally:
-        bed.stop()
+    with machine_lock():
+        bed = PcscBed()
+        bed.start()
+        try:
+            yield bed
+        finally:
+            bed.stop()
 
 
 if __name__ == "__main__":  # manual use: python -m tests.testbed
