@@ -10,6 +10,7 @@ from explorer.core import card_errors as ce
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions, run_pipeline
 from explorer.script.parser import parse_script
 from explorer.script.runner import Control, ScriptResult, StepResult, Verdict, run
+from explorer.script.runs import ScriptRun
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.card_sources import CardSource, SourceKind, load_card
 
@@ -184,7 +185,7 @@ def test_junit_names_a_card_error_as_an_error() -> None:
 
     text = f'test "pulled"\n  00 A4 04 00 08 {APP} 00\n  repeat 5\n    00 84 00 00 08\n  end\nend\n'
     result, _ = run_text(text, DemoCard(pull_after=3))
-    xml = JUnitXml.fromstring(junit_xml([(result, "Demo reader")]))
+    xml = JUnitXml.fromstring(junit_xml([ScriptRun(result, "Demo reader")]))
     (suite,) = list(xml)
     assert (suite.tests, suite.failures, suite.errors) == (1, 0, 1)
     (case,) = list(suite)

@@ -16,6 +16,7 @@ from explorer.link.connection import CardConnection, Link, WorkerSession
 from explorer.script.model import Script
 from explorer.script.parser import parse_script
 from explorer.script.runner import ScriptResult, StepResult, Verdict, run
+from explorer.script.runs import ScriptRun
 
 MAX_SCRIPT = 4 << 20  # a script is text a person wrote
 PROG = "card-explorer run"
@@ -160,12 +161,12 @@ def run_scripts(args: argparse.Namespace) -> int:
                                    on_result=lambda r: _print(r, args.json))
 
     status = EXIT_OK
-    runs: list[tuple[ScriptResult, str]] = []
+    runs: list[ScriptRun] = []
     try:
         conn.connect(Protocol.ANY, ShareMode.SHARED).result()
         for script in scripts:
             result = conn.run_job(job(script)).result()
-            runs.append((result, conn.reader))
+            runs.append(ScriptRun(result, conn.reader))
             if not args.json:
                 print(_summary(result, conn.reader), flush=True)
             if result.verdict is Verdict.ERROR:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
 from explorer.core.sensitive import masked_hex
-from explorer.script.runner import ScriptResult, StepResult, Verdict
+from explorer.script.runner import StepResult, Verdict
+from explorer.script.runs import ScriptRun
 
 
 def _text(value: str) -> str:
@@ -57,12 +58,13 @@ def _case(suite: ET.Element, name: str, classname: str, results: Sequence[StepRe
     return (0, 1) if errors else ((1, 0) if failures else (0, 0))
 
 
-def junit_xml(runs: Sequence[tuple[ScriptResult, str]]) -> str:
-    """`runs`: each script's result with the reader it ran on."""
+def junit_xml(runs: Sequence[ScriptRun]) -> str:
+    """One <testsuite> per run (script × reader, and card or round where there are several)."""
     root = ET.Element("testsuites")
     totals = [0, 0, 0]
-    for result, reader in runs:
-        suite = ET.SubElement(root, "testsuite", name=_text(f"{result.file} on {reader}"))
+    for run in runs:
+        result = run.result
+        suite = ET.SubElement(root, "testsuite", name=run.title)
         counts = [0, 0, 0]  # tests, failures, errors
         classname = _text(result.file)
         # In script order: a test block where its first command ran, a command outside blocks alone.
