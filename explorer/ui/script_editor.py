@@ -38,6 +38,7 @@ class ScriptEditorPane(QWidget):
         super().__init__(parent)
         self._settings = settings
         self._path = ""
+        self._marks: dict[int, LineMark] = {}
         self.editor = QPlainTextEdit()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -78,9 +79,14 @@ class ScriptEditorPane(QWidget):
 
     def set_mark(self, line: int, mark: LineMark) -> None:
         """The gutter mark beside `line` (from 1)."""
+        self._marks[line] = mark
+
+    def mark(self, line: int) -> LineMark:
+        return self._marks.get(line, LineMark.NONE)
 
     def clear_marks(self) -> None:
         """No marks (a new run starts)."""
+        self._marks.clear()
 
     def set_read_only(self, read_only: bool) -> None:
         """While a script runs its text is not edited."""
