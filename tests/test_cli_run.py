@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = """\
 # The demo card (its profile: resources/cards/demo.json)
@@ -114,4 +116,49 @@ def test_the_shipped_example_scripts_pass_on_the_demo_card(tmp_path: Path) -> No
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     summaries = [line for line in result.stdout.splitlines() if line.startswith("# ")]
-    assert len(summaries) == 3 and all(line.endswith("passed") for line in summaries)
+    assert len(summaries) == 4 and all(line.endswith("passed") for line in summaries)
+    assert summaries[-1] == "# 3 runs: 3 passed"
+
+
+def test_trace_file_keeps_every_exchange_with_the_pin_masked(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o755)
+    trace = folder / "run.jsonl"
+    trace.write_text("an older file by this name is replaced\n")
+    result = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--trace", str(trace))
+    assert result.returncode == 0, result.stderr
+    from explorer.trace.journal import read_journal
+
+    contents = read_journal(trace)
+    assert contents.header["secrets"] == "masked" and not contents.problems
+    commands = [r.command for r in contents.records if r.command]
+    assert bytes.fromhex("00 20 00 81 08 00 00 00 00 00 00 00 00") in commands  # zeroed, and said so
+    assert b"1234" not in trace.read_bytes() and "31 32 33 34" not in trace.read_text()
+    assert all(r.detail.startswith(str(tmp_path / "demo.apdu")) for r in contents.records
+               if r.origin == "script")
+    assert trace.stat().st_mode & 0o777 == 0o600
+    assert folder.stat().st_mode & 0o777 == 0o755  # the user's folder is theirs: left alone
+    revealed = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--trace", str(trace), "--reveal-secrets")
+    assert revealed.returncode == 0 and read_journal(trace).header["secrets"] == "revealed"
+    assert bytes.fromhex("00 20 00 81 08 31 32 33 34 FF FF FF FF") in [r.command for r in
+                                                                     read_journal(trace).records]
+
+
+def test_repeat_runs_every_script_n_times(tmp_path: Path) -> None:
+    result = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--repeat", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 3 * 4
+    text = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--repeat", "2").stdout
+    assert [line.split(":")[0][-7:] for line in text.splitlines() if line.startswith("# ")][:2] == [
+        "round 1", "round 2"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--each-card"], "--profile runs on its own virtual reader"),
+    (["--repeat", "0"], "--repeat and --cards take a number from 1"),
+    (["--cards", "2"], "--cards goes with --each-card"),
+    (["--trace", "/nonexistent/dir/t.jsonl"], "--trace /nonexistent/dir/t.jsonl: No such file"),
+])
+def test_usage_errors_exit_2_before_anything_is_sent(tmp_path: Path, args: list[str], words: str) -> None:
+    result = run(tmp_path, "--var", "PIN=00", *args)
+    assert result.returncode == 2 and words in result.stderr and result.stdout == ""

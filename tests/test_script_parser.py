@@ -123,6 +123,7 @@ end
     ("00 A4 04 00\nexpect 9Z 00\n", "t.apdu:2:9", "'Z' is not a hex digit or x"),
     ("00 A4 04 00\nexpect 90 | \n", "t.apdu:2:8", "'90' is not one status word"),
     ("00 A4 04 00\nexpect 90 00 | \n", "t.apdu:2:", "an empty alternative"),
+    ("00 84 00 00 08\nexpect len 8\n", "t.apdu:2:8", "expect 'len'? expect sw, data, length or tlv"),
     ("repeat 3\n00 A4 04 00\n", "t.apdu:1:1", "this repeat block has no `end`"),
     ("end\n", "t.apdu:1:1", "end without a repeat or test block"),
     ("delay 1e3\n", "t.apdu:1:7", "a delay must be a whole number"),

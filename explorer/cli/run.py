@@ -2,6 +2,7 @@
 
     card-explorer run --profile demo resources/scripts/demo.apdu
     card-explorer run --reader "Virtual PCD 00 00" --var PIN=31323334FFFFFFFF tests.apdu
+    card-explorer run --all-readers --each-card --junit report.xml personalisation.apdu
 
 Every script is read and checked before a reader is opened: an error in any of
 them, named at file:line:column, and nothing is sent. `--profile` runs on an
@@ -21,16 +22,28 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                        description="Run scripts (scriptor's format with expectations, captures and "
                                    "test cases: docs/scripts.md) on a card.")
     p.add_argument("scripts", nargs="+", metavar="SCRIPT", help="script files (*.apdu, *.script)")
-    p.add_argument("--reader", help="PC/SC reader (default: the one reader with a card)")
+    p.add_argument("--reader", action="append", default=[], metavar="NAME",
+                   help="PC/SC reader, or a unique part of its name (repeatable: the readers run in "
+                        "parallel; default: the one reader with a card)")
+    p.add_argument("--all-readers", action="store_true",
+                   help="every reader with a card (with --each-card: every reader), in parallel")
     p.add_argument("--profile", metavar="demo|FILE",
                    help="run on an in-process virtual reader with this card profile instead of PC/SC")
     p.add_argument("--var", action="append", default=[], metavar="NAME=HEX",
                    help="a variable for ${NAME} in the scripts (repeatable)")
+    p.add_argument("--each-card", action="store_true",
+                   help="wait for a card, run, wait for its removal, again, until Ctrl-C (or --cards)")
+    p.add_argument("--cards", type=int, metavar="N", help="with --each-card: stop after N cards")
+    p.add_argument("--repeat", type=int, default=1, metavar="N", help="run the scripts N times on each card")
     p.add_argument("--keep-going", action="store_true",
                    help="go on after a failure outside test cases (a card error still stops)")
     p.add_argument("--json", action="store_true", help="one JSON object per command result")
     p.add_argument("--junit", metavar="FILE",
                    help="write a JUnit XML report (a test suite per script, a test case per test block)")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write the run's trace (JSON Lines, as the window's journal; secrets masked)")
+    p.add_argument("--reveal-secrets", action="store_true",
+                   help="PINs and keys in clear in the --trace file")
     p.set_defaults(run=run)
 
 

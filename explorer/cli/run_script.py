@@ -1,46 +1,42 @@
-"""The work of `card-explorer run` (explorer.cli.run has the parser)."""
+"""The work of `card-explorer run` (explorer.cli.run has the parser; run_targets where it runs)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from collections.abc import Callable
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from explorer.core import card_errors as ce
+from explorer.cli.run_targets import NoService, Outcome, Plan, Target, Usage, drive_all, targets
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
-from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.printable import printable
-from explorer.link.connection import CardConnection, Link, WorkerSession
 from explorer.script.model import Script
 from explorer.script.parser import parse_script
-from explorer.script.runner import ScriptResult, StepResult, Verdict, run
+from explorer.script.runner import StepResult, Verdict
 from explorer.script.runs import ScriptRun
+
+if TYPE_CHECKING:
+    from explorer.trace.journal import Journal
+    from explorer.trace.store import TraceStore
 
 MAX_SCRIPT = 4 << 20  # a script is text a person wrote
 PROG = "card-explorer run"
 
 
-class _Usage(Exception):
-    pass
-
-
-class _NoService(Exception):
-    pass
-
-
 def _read(path: Path) -> str:
     try:
         if not path.is_file():
-            raise _Usage(f"{path}: not a script file")
+            raise Usage(f"{path}: not a script file")
         if path.stat().st_size > MAX_SCRIPT:
-            raise _Usage(f"{path}: over {MAX_SCRIPT >> 20} MiB, not a script")
+            raise Usage(f"{path}: over {MAX_SCRIPT >> 20} MiB, not a script")
         return path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise _Usage(f"{path}: {exc.strerror or exc}") from None
+        raise Usage(f"{path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise _Usage(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise Usage(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _variables(given: list[str]) -> dict[str, bytes]:
@@ -48,11 +44,11 @@ def _variables(given: list[str]) -> dict[str, bytes]:
     for item in given:
         name, eq, value = item.partition("=")
         if not eq or not name.isidentifier() or not name.isascii():
-            raise _Usage(f"--var {printable(item)}: NAME=HEX expected")
+            raise Usage(f"--var {printable(item)}: NAME=HEX expected")
         try:
             out[name] = parse_hex(value)
         except HexError as exc:
-            raise _Usage(f"--var {name}: {exc}") from None
+            raise Usage(f"--var {name}: {exc}") from None
     return out
 
 
@@ -65,7 +61,7 @@ def _scripts(paths: list[str], known: set[str]) -> list[Script]:
         def load(include: str, base: Path = path.parent) -> str:
             try:
                 return _read(base / include)
-            except _Usage as exc:
+            except Usage as exc:
                 raise ValueError(str(exc)) from None
 
         script = parse_script(text, str(path), known=known, load=load)
@@ -75,62 +71,97 @@ def _scripts(paths: list[str], known: set[str]) -> list[Script]:
             errors.append(name)
         scripts.append(script)
     if errors:
-        raise _Usage(f"nothing was sent: {len(errors)} script(s) with errors")
+        raise Usage(f"nothing was sent: {len(errors)} script(s) with errors")
     return scripts
 
 
-def _connection(args: argparse.Namespace) -> CardConnection:
-    if args.profile:
-        from explorer.virtual.card_sources import CardSource, CardSourceError, SourceKind, load_card
-        from explorer.virtual.embedded import EmbeddedReaders
+class _Output:
+    """Lines from every reader's thread, whole and in order. A pipe is flushed at most every
+    0.2 s (a 5,000-command script must not cost 5,000 flushes), a terminal line by line."""
 
-        source = (CardSource(SourceKind.DEMO) if args.profile == "demo"
-                  else CardSource(SourceKind.PROFILE, args.profile))
+    def __init__(self, as_json: bool, several: bool, out: TextIO = sys.stdout) -> None:
+        self.as_json = as_json
+        self.several = several
+        self._out = out
+        self._lock = threading.Lock()
+        self._flushed = 0.0
+        self._tty = out.isatty()
+
+    def write(self, text: str, *, now: bool = False) -> None:
+        with self._lock:
+            self._out.write(text + "\n")
+            stamp = time.monotonic()
+            if now or self._tty or stamp - self._flushed > 0.2:
+                self._out.flush()
+                self._flushed = stamp
+
+    def result(self, target: Target, result: StepResult) -> None:
+        reply = result.reply
+        sw = f"{reply.sw >> 8:02X} {reply.sw & 0xFF:02X}" if reply is not None and reply.exchanges else ""
+        if self.as_json:
+            self.write(json.dumps({
+                "file": result.place.file, "line": result.place.line, "reader": target.reader,
+                "case": result.case, "command": result.shown, "data": to_hex(reply.data) if reply else "",
+                "sw": sw, "verdict": result.verdict.value, "failures": list(result.failures),
+                "ms": round(result.seconds * 1000, 3)}, ensure_ascii=False))
+            return
+        where = f"{result.place.file}:{result.place.line}"
+        if self.several:
+            where = f"[{printable(target.reader)}] {where}"
+        answer = f"  < {sw}" if sw else (f"  ATR {to_hex(result.atr)}" if result.atr else "")
+        self.write(f"{where}  > {result.shown}{answer}  {result.verdict.value}"
+                   + "".join(f"\n    ! {printable(failure)}" for failure in result.failures))
+
+    def run(self, run: ScriptRun) -> None:
+        if self.as_json:
+            return
+        result = run.result
+        counts = (f"{result.count(Verdict.PASSED)} passed, {result.count(Verdict.FAILED)} failed, "
+                  f"{result.count(Verdict.ERROR)} error(s)")
+        cases = f"; {len(result.cases)} test case(s)" if result.cases else ""
+        self.write(f"# {run.title}: {counts}{cases}: {result.verdict.value}", now=True)
+
+    def note(self, target: Target, text: str) -> None:
+        """What happens between scripts (a card waited for, inserted, an error): stderr, so
+        that stdout stays results only."""
+        with self._lock:
+            print(f"{PROG}: {printable(target.reader)}: {printable(text)}", file=sys.stderr, flush=True)
+
+
+def _trace(args: argparse.Namespace) -> tuple[TraceStore | None, Journal | None]:
+    """The trace store a --trace journal is written from, and the journal."""
+    if not args.trace:
+        return None, None
+    from explorer.trace.export import GENERATOR, jsonl_line, secrets_word
+    from explorer.trace.journal import Journal
+    from explorer.trace.store import TraceStore
+
+    path = Path(args.trace)
+    try:
+        if path.is_file():
+            path.unlink()  # like every other report: the file named is written anew
+        journal = Journal(path, encode=lambda r: jsonl_line(r, args.reveal_secrets), started=time.time(),
+                          generator=GENERATOR, secrets=secrets_word(args.reveal_secrets))
+    except OSError as exc:
+        raise Usage(f"--trace {args.trace}: {exc.strerror or exc}") from None
+    return TraceStore(journal), journal
+
+
+def _write_reports(args: argparse.Namespace, runs: list[ScriptRun]) -> bool:
+    """Every report asked for; False (said on stderr) when one could not be written."""
+    from explorer.private_files import open_private
+
+    ok = True
+    if args.junit:
+        from explorer.script.junit import junit_xml
+
         try:
-            loaded = load_card(source)
-        except CardSourceError as exc:
-            raise _Usage(str(exc)) from None
-        readers = EmbeddedReaders(lambda event: None)
-        reader = readers.add_reader()
-        readers.insert(reader, loaded.card, loaded.label)
-        link: Link = readers.link(reader)
-    else:
-        from explorer.cli.bad_input import BadInput
-        from explorer.cli.run_send import choose_reader
-        from explorer.pcsc.connection import PcscLink
-        from explorer.pcsc.context import ServiceUnavailable
-
-        try:
-            reader = choose_reader(args.reader)
-        except BadInput as exc:  # no such reader, or no single one with a card
-            raise _Usage(str(exc)) from None
-        except ServiceUnavailable as exc:
-            raise _NoService(str(exc)) from None
-        link = PcscLink(reader)
-    return CardConnection(reader, link)
-
-
-def _print(result: StepResult, as_json: bool) -> None:
-    reply = result.reply
-    sw = f"{reply.sw >> 8:02X} {reply.sw & 0xFF:02X}" if reply is not None and reply.exchanges else ""
-    if as_json:
-        print(json.dumps({"file": result.place.file, "line": result.place.line, "case": result.case,
-                          "command": result.shown, "data": to_hex(reply.data) if reply else "",
-                          "sw": sw, "verdict": result.verdict.value, "failures": list(result.failures),
-                          "ms": round(result.seconds * 1000, 3)}, ensure_ascii=False), flush=True)
-        return
-    where = f"{result.place.file}:{result.place.line}"
-    answer = f"  < {sw}" if sw else (f"  ATR {to_hex(result.atr)}" if result.atr else "")
-    print(f"{where}  > {result.shown}{answer}  {result.verdict.value}", flush=True)
-    for failure in result.failures:
-        print(f"    ! {printable(failure)}", flush=True)
-
-
-def _summary(result: ScriptResult, reader: str) -> str:
-    counts = (f"{result.count(Verdict.PASSED)} passed, {result.count(Verdict.FAILED)} failed, "
-              f"{result.count(Verdict.ERROR)} error(s)")
-    cases = f"; {len(result.cases)} test case(s)" if result.cases else ""
-    return f"# {result.file} on {printable(reader)}: {counts}{cases}: {result.verdict.value}"
+            with open_private(args.junit, "w") as out:
+                out.write(junit_xml(runs))
+        except OSError as exc:
+            print(f"{PROG}: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            ok = False
+    return ok
 
 
 def run_scripts(args: argparse.Namespace) -> int:
@@ -144,51 +175,45 @@ def run_scripts(args: argparse.Namespace) -> int:
     )
 
     try:
+        if args.repeat < 1 or (args.cards is not None and args.cards < 1):
+            raise Usage("--repeat and --cards take a number from 1")
+        if args.cards is not None and not args.each_card:
+            raise Usage("--cards goes with --each-card")
         variables = _variables(args.var)
         scripts = _scripts(args.scripts, set(variables))
-        conn = _connection(args)
-    except _Usage as exc:
+        readers = targets(args)
+        store, journal = _trace(args)
+    except Usage as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ce.CardError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_USAGE
-    except _NoService as exc:
+    except NoService as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE
-    def job(script: Script) -> Callable[[WorkerSession], ScriptResult]:
-        return lambda session: run(script, session, variables=variables, keep_going=args.keep_going,
-                                   on_result=lambda r: _print(r, args.json))
-
-    status = EXIT_OK
+    output = _Output(args.json, several=len(readers) > 1 or args.each_card)
     runs: list[ScriptRun] = []
+    lock = threading.Lock()
+
+    def on_run(run: ScriptRun) -> None:
+        with lock:
+            runs.append(run)
+        output.run(run)
+
+    plan = Plan(scripts, variables, args.keep_going, args.repeat, args.each_card, args.cards,
+                store, output.result, on_run, output.note)
     try:
-        conn.connect(Protocol.ANY, ShareMode.SHARED).result()
-        for script in scripts:
-            result = conn.run_job(job(script)).result()
-            runs.append(ScriptRun(result, conn.reader))
-            if not args.json:
-                print(_summary(result, conn.reader), flush=True)
-            if result.verdict is Verdict.ERROR:
-                status = EXIT_CARD_ERROR
-                break
-            if result.verdict is Verdict.FAILED:
-                status = EXIT_SW_ERROR
-    except ce.CardError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        status = EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_CARD_ERROR
+        outcome = drive_all(readers, plan)
+        status = {Outcome.OK: EXIT_OK, Outcome.FAILED: EXIT_SW_ERROR, Outcome.CARD_ERROR: EXIT_CARD_ERROR,
+                  Outcome.NO_SERVICE: EXIT_NO_SERVICE}[outcome]
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
     finally:
-        conn.close(Disposition.LEAVE, timeout=1.0)
-    if args.junit:
-        from explorer.private_files import open_private
-        from explorer.script.junit import junit_xml
-
-        try:
-            with open_private(args.junit, "w") as out:
-                out.write(junit_xml(runs))
-        except OSError as exc:
-            print(f"{PROG}: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_USAGE if status == EXIT_OK else status
+        if journal is not None:
+            journal.close()
+        sys.stdout.flush()
+    if len(runs) > 1 and not args.json:
+        verdicts = [r.result.verdict for r in runs]
+        print(f"# {len(runs)} runs: " + ", ".join(f"{verdicts.count(v)} {v.value}" for v in Verdict
+                                                if verdicts.count(v)), flush=True)
+    if not _write_reports(args, sorted(runs, key=lambda r: (r.reader, r.card, r.round))):
+        return EXIT_USAGE if status == EXIT_OK else status
     return status

@@ -73,6 +73,10 @@ def read_expect(expect: Expectation, rest: str, at: int) -> Expectation:
             return replace(expect, tlv=(*expect.tlv, _tlv(rest, at, found)))
         if kind == "sw" and len(found) == 1:
             raise LineError("expect sw PATTERN, e.g. expect sw 90 00", at)
+        if kind != "sw" and len(kind) > 2 and not all(c in "0123456789abcdefx|" for c in kind):
+            # A word, not a status word: most likely a misspelt kind ("len", "tag").
+            raise LineError(f"expect {found[0][0]!r}? expect sw, data, length or tlv "
+                            "(or a status word such as 90 00)", found[0][1])
         text = rest[found[1][1] - at:] if kind == "sw" else rest
         start = at + len(rest) - len(text.lstrip())
         return replace(expect, sw=sw_pattern(text.strip(), start))

@@ -52,9 +52,12 @@ class Journal:
     Creating one raises OSError when the header cannot be written (no file is
     left behind); a later write that fails stops it instead (`error`)."""
 
-    def __init__(self, path: Path, **header: Any) -> None:
-        private_dir(path.parent)
+    def __init__(self, path: Path, encode: Callable[[TraceRecord], str] = jsonl.encode,
+                 **header: Any) -> None:
+        """A new file at `path` (0600; an existing file is refused). `encode` gives a record's
+        line (a journal handed on masks its secrets: see export.jsonl_line)."""
         self.path = path
+        self._encode = encode
         self.error: OSError | None = None
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         try:
@@ -69,6 +72,7 @@ class Journal:
     @classmethod
     def new_session(cls, directory: Path | None = None, **header: Any) -> Journal:
         directory = directory or trace_dir()
+        private_dir(directory)  # the app's own folder (never one a user picked)
         stamp = time.strftime("%Y-%m-%d_%H%M%S")
         for n in range(1000):
             suffix = f"-{n}" if n else ""
@@ -91,7 +95,7 @@ class Journal:
         return True
 
     def append(self, record: TraceRecord) -> bool:
-        return self.write(jsonl.encode(record))
+        return self.write(self._encode(record))
 
     def _stop(self, error: OSError) -> None:
         self.error = error
