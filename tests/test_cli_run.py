@@ -162,3 +162,19 @@ def test_repeat_runs_every_script_n_times(tmp_path: Path) -> None:
 def test_usage_errors_exit_2_before_anything_is_sent(tmp_path: Path, args: list[str], words: str) -> None:
     result = run(tmp_path, "--var", "PIN=00", *args)
     assert result.returncode == 2 and words in result.stderr and result.stdout == ""
+
+
+def test_a_command_marked_secret_is_masked_in_the_output_the_trace_and_junit(tmp_path: Path) -> None:
+    # PUT DATA is no PIN command by its INS: only the mark says its data is a key.
+    script = "secret 00 DA 01 01 04 11 22 33 44\nexpect 6A 81 | 6A 88 | 6D 00 | 90 00 | 69 82 | 6A 80\n"
+    trace, junit = tmp_path / "t.jsonl", tmp_path / "j.xml"
+    result = run(tmp_path, "--trace", str(trace), "--junit", str(junit), script=script)
+    assert result.returncode in (0, 1), result.stderr
+    assert "00 DA 01 01 04 •• •• •• ••" in result.stdout
+    for text in (result.stdout, trace.read_text(), junit.read_text()):
+        assert "11 22 33 44" not in text and "11223344" not in text.replace(" ", "")
+    from explorer.trace.journal import read_journal
+
+    records = [r for r in read_journal(trace).records if r.command]
+    assert records[0].command == bytes.fromhex("00 DA 01 01 04 00 00 00 00")
+    assert "secret (marked in the script)" in records[0].detail

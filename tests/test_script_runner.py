@@ -32,7 +32,8 @@ class DemoCard:
         self.sent.append(apdu)
         return Exchange("Demo reader", apdu, self.card.process(apdu), 0.0, 0.0, origin)
 
-    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object) -> Reply:
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object,
+             secret: bool = False) -> Reply:
         if as_is:
             exchange = self._transmit(apdu, Origin.SCRIPT)
             return Reply((exchange,), exchange.data, exchange.sw or 0)

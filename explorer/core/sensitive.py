@@ -24,6 +24,9 @@ from explorer.core.apdu import ApduError, parse_apdu
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 
 MASK = "••"
+# The trace note of a command a script marked `secret`: its whole data field is hidden,
+# whatever its INS (a proprietary command carrying a key is known only to whoever wrote it).
+MARKED = "secret (marked in the script)"
 MASK_CHAR = MASK[0]  # a text with it in is a masked command, never one to send
 
 # Under any CLA: the GSM (A0) and EMV (8x) commands with these INS carry PINs
@@ -49,15 +52,21 @@ def is_secret_command(command: bytes) -> bool:
     return ins in _PIN_INS or (ins == _PUT_KEY and bool(cla & 0x80))
 
 
-def secret_span(command: bytes) -> tuple[int, int] | None:
+def is_marked(note: str) -> bool:
+    """Whether a trace note says its command was marked secret."""
+    return MARKED in note
+
+
+def secret_span(command: bytes, marked: bool = False) -> tuple[int, int] | None:
     """The (start, end) byte span of `command` to hide, end exclusive, or None.
+    `marked`: the command was marked secret (any INS).
 
     The span is the data field as the APDU parser reads it (short or extended
     Lc). A secret command that does not parse hides everything after its 5th
     byte: where its data starts cannot be known, so the safe side is taken.
     """
     command = bytes(command)
-    if not is_secret_command(command):
+    if not marked and not is_secret_command(command):
         return None
     try:
         apdu = parse_apdu(command)
@@ -74,9 +83,9 @@ def mask(data: bytes) -> str:
     return " ".join(MASK for _ in data)
 
 
-def masked_hex(command: bytes) -> str:
+def masked_hex(command: bytes, marked: bool = False) -> str:
     """The command as hex (upper case, single spaces) with its secret bytes shown as "••"."""
-    span = secret_span(command)
+    span = secret_span(command, marked)
     if span is None:
         return to_hex(command)
     start, end = span
@@ -84,11 +93,11 @@ def masked_hex(command: bytes) -> str:
                                       to_hex(command[end:])) if part)
 
 
-def zeroed(command: bytes) -> bytes:
+def zeroed(command: bytes, marked: bool = False) -> bytes:
     """The command with its secret bytes set to 00: for formats that must stay
     bytes (JSON Lines imports back), where "••" would not parse."""
     command = bytes(command)
-    span = secret_span(command)
+    span = secret_span(command, marked)
     if span is None:
         return command
     start, end = span

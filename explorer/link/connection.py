@@ -46,6 +46,7 @@ from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.log_levels import TRAFFIC
 from explorer.core.reader_attributes import attribute_id
+from explorer.core.sensitive import MARKED
 from explorer.link.futures import CardFuture
 
 log = logging.getLogger(__name__)
@@ -501,11 +502,12 @@ class WorkerSession:
     def __init__(self, connection: CardConnection) -> None:
         self._connection = connection
 
-    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object = "") -> Reply:
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object = "",
+             secret: bool = False) -> Reply:
         conn = self._connection
         if not as_is and (refused := conn._refuse(apdu)) is not None:
             raise refused  # a command its variables made malformed: nothing is sent
-        conn._where = str(place)
+        conn._where = f"{place}; {MARKED}" if secret else str(place)
         try:
             if as_is:
                 return conn._send_as_is(apdu, Origin.SCRIPT)

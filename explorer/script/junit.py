@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.core.sensitive import masked_hex
+from explorer.core.sensitive import is_marked, masked_hex
 from explorer.script.runner import StepResult, Verdict
 from explorer.script.runs import ScriptRun
 
@@ -29,7 +29,8 @@ def _exchanges(results: Sequence[StepResult]) -> str:
         else:
             for exchange in result.reply.exchanges:
                 answer = to_hex(exchange.response) if exchange.error is None else f"! {exchange.error}"
-                lines.append(f"{where}  > {masked_hex(exchange.command)}  < {answer}")
+                command = masked_hex(exchange.command, is_marked(exchange.note))
+                lines.append(f"{where}  > {command}  < {answer}")
         lines.extend(f"    ! {failure}" for failure in result.failures)
     return _text("\n".join(lines))
 

@@ -18,8 +18,7 @@ from typing import Protocol
 
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Reply, TransmitOptions
-from explorer.core.hexfmt import to_hex
-from explorer.core.sensitive import mask, masked_hex
+from explorer.core.sensitive import masked_hex
 from explorer.core.sw_checks import DEFAULT_CHAIN, CheckChain
 from explorer.core.sw_checks import Verdict as SwVerdict
 from explorer.script import evaluate
@@ -29,8 +28,9 @@ from explorer.script.model import Case, Command, Delay, Exit, Place, Repeat, Res
 class ScriptCard(Protocol):
     """What a script drives, called on the runner's thread."""
 
-    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: Place) -> Reply:
-        """One command and its automatic steps (`place`: where it is written, for the trace);
+    def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: Place, secret: bool) -> Reply:
+        """One command and its automatic steps (`place`: where it is written, for the trace;
+        `secret`: marked so, its data hidden wherever the trace is shown or saved masked);
         CardError when the card or reader fails or refuses the command."""
 
     def reset(self, cold: bool) -> bytes:
@@ -201,11 +201,11 @@ class _Run:
             self._failed(self.emit(StepResult(step.place, name, step.source, Verdict.ERROR, (why,))))
             return
         apdu = evaluate.assemble(step.parts, self.variables)
-        shown = masked_hex(apdu) if not step.secret else _all_masked(apdu)
+        shown = masked_hex(apdu, step.secret)
         options = TransmitOptions(auto_get_response=step.get_response, auto_resend=step.resend)
         started = time.perf_counter()
         try:
-            reply = self.card.send(apdu, options, step.raw, step.place)
+            reply = self.card.send(apdu, options, step.raw, step.place, step.secret)
         except CardError as exc:
             self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
                                               seconds=time.perf_counter() - started)))
@@ -243,11 +243,6 @@ class _Run:
                                       failures, atr=atr, seconds=time.perf_counter() - started))
         if failures:
             self._failed(result)
-
-
-def _all_masked(apdu: bytes) -> str:
-    """A command marked secret: the header shown, everything after it masked."""
-    return " ".join(part for part in (to_hex(apdu[:5]), mask(apdu[5:])) if part)
 
 
 def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {},

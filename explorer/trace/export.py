@@ -25,7 +25,7 @@ from explorer import __version__
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.core.sensitive import masked_hex, secret_span, zeroed
+from explorer.core.sensitive import is_marked, masked_hex, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
 from explorer.private_files import open_private
 from explorer.trace import jsonl
@@ -70,7 +70,7 @@ def command_label(record: TraceRecord) -> str:
 def command_hex(record: TraceRecord, reveal_secrets: bool) -> str:
     if reveal_secrets or not is_apdu(record):
         return to_hex(record.command)
-    return masked_hex(record.command)
+    return masked_hex(record.command, is_marked(record.detail))
 
 
 def explanation(record: TraceRecord) -> SwExplanation | None:
@@ -187,10 +187,11 @@ def jsonl_line(r: TraceRecord, reveal_secrets: bool = False) -> str:
     and the line says where they are."""
     if reveal_secrets or not is_apdu(r):
         return jsonl.encode(r)
-    span = secret_span(r.command)
+    marked = is_marked(r.detail)
+    span = secret_span(r.command, marked)
     if span is None:
         return jsonl.encode(r)
-    line = jsonl.encode(_with_command(r, zeroed(r.command)))
+    line = jsonl.encode(_with_command(r, zeroed(r.command, marked)))
     return f'{line[:-2]},"masked":[{span[0]},{span[1]}]}}\n'
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
-from explorer.core.sensitive import secret_span
+from explorer.core.sensitive import is_marked, secret_span
 from explorer.core.status_words import explain, explanation_texts
 from explorer.trace.export import CONTROL, clock, duration_ms, is_apdu
 from explorer.trace.records import Kind, TraceRecord
@@ -99,7 +99,7 @@ def text_test(needle: str, reveal: bool) -> RowTest | None:
         """Whether the hex found in a command is on screen, not behind "••"."""
         assert pattern is not None
         command = r.command
-        span = None if reveal or not is_apdu(r) else secret_span(command)
+        span = None if reveal or not is_apdu(r) else secret_span(command, is_marked(r.detail))
         return span is None or pattern in command[:span[0]] or pattern in command[span[1]:]
 
     def could_mean(sw: int) -> bool:

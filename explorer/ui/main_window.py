@@ -10,12 +10,11 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
 from explorer import __version__
 from explorer.core.exchange import SENT_AS_IS
-from explorer.core.hexfmt import to_hex
 from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
-from explorer.core.sensitive import masked_hex
 from explorer.link.bridge import EventBridge
 from explorer.link.connection import Link
 from explorer.link.manager import ConnectionManager
+from explorer.trace.export import command_hex
 from explorer.trace.journal import Journal, trace_dir
 from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
@@ -161,7 +160,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage(f"{reader} is not here now: the command is in the console "
                                          "for another reader", 8000)
-        text = to_hex(record.command) if self.trace.reveal_secrets else masked_hex(record.command)
+        text = command_hex(record, self.trace.reveal_secrets)
         self.console.load_command(text, as_is=SENT_AS_IS in record.detail)
         self.docks["console"].raise_()
         if send and not self.console.send_loaded():

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from explorer.core.hexfmt import to_hex
-from explorer.core.sensitive import secret_span
+from explorer.core.sensitive import is_marked, secret_span
 from explorer.trace.export import clock, command_label, explanation
 from explorer.trace.filter import SwClass
 from explorer.trace.records import Kind, TraceRecord
@@ -60,7 +60,7 @@ class TraceDetail(QWidget):
             return
         name = command_label(r)
         command = r.command
-        span = None if self.reveal_secrets else secret_span(command)
+        span = None if self.reveal_secrets else secret_span(command, is_marked(r.detail))
         if span is not None:
             # Masked bytes keep their count; the ASCII column must not show them either.
             command = command[:span[0]] + bytes(span[1] - span[0]) + command[span[1]:]
