@@ -178,3 +178,19 @@ def test_a_command_marked_secret_is_masked_in_the_output_the_trace_and_junit(tmp
     records = [r for r in read_journal(trace).records if r.command]
     assert records[0].command == bytes.fromhex("00 DA 01 01 04 00 00 00 00")
     assert "secret (marked in the script)" in records[0].detail
+
+
+def test_output_closed_early_stops_the_run_quietly(tmp_path: Path) -> None:
+    """`card-explorer run … | head -1`: the run stops (130: not every result was read), no traceback."""
+    path = tmp_path / "demo.apdu"
+    path.write_text("repeat 100000\n00 84 00 00 08\nend\n", encoding="utf-8")
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "run", "--profile", "demo", str(path)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().endswith("passed\n")
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 130
+    assert "Traceback" not in err and "Error" not in err, err

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -82,6 +85,8 @@ class _Output:
     def __init__(self, as_json: bool, several: bool, out: TextIO = sys.stdout) -> None:
         self.as_json = as_json
         self.several = several
+        self.closed = threading.Event()  # whoever read the output has gone (`| head`)
+        self.on_closed: Callable[[], None] = lambda: None
         self._out = out
         self._lock = threading.Lock()
         self._flushed = 0.0
@@ -89,11 +94,20 @@ class _Output:
 
     def write(self, text: str, *, now: bool = False) -> None:
         with self._lock:
-            self._out.write(text + "\n")
-            stamp = time.monotonic()
-            if now or self._tty or stamp - self._flushed > 0.2:
-                self._out.flush()
-                self._flushed = stamp
+            if self.closed.is_set():
+                return
+            try:
+                self._out.write(text + "\n")
+                stamp = time.monotonic()
+                if now or self._tty or stamp - self._flushed > 0.2:
+                    self._out.flush()
+                    self._flushed = stamp
+            except OSError:  # a broken pipe: nobody reads the results, so the run stops
+                self.closed.set()
+                with contextlib.suppress(OSError):  # and the interpreter's last flush stays quiet
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self._out.fileno())
+        if self.closed.is_set():
+            self.on_closed()
 
     def result(self, target: Target, result: StepResult) -> None:
         reply = result.reply
@@ -190,6 +204,12 @@ def run_scripts(args: argparse.Namespace) -> int:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE
     output = _Output(args.json, several=len(readers) > 1 or args.each_card)
+
+    def stop_all() -> None:
+        for target in readers:
+            target.stop()
+
+    output.on_closed = stop_all
     runs: list[ScriptRun] = []
     lock = threading.Lock()
 
@@ -209,11 +229,12 @@ def run_scripts(args: argparse.Namespace) -> int:
     finally:
         if journal is not None:
             journal.close()
-        sys.stdout.flush()
+    if output.closed.is_set():
+        status = EXIT_INTERRUPTED  # stopped: the results were not all read
     if len(runs) > 1 and not args.json:
         verdicts = [r.result.verdict for r in runs]
-        print(f"# {len(runs)} runs: " + ", ".join(f"{verdicts.count(v)} {v.value}" for v in Verdict
-                                                if verdicts.count(v)), flush=True)
+        output.write(f"# {len(runs)} runs: " + ", ".join(f"{verdicts.count(v)} {v.value}" for v in Verdict
+                                                       if verdicts.count(v)), now=True)
     if not _write_reports(args, sorted(runs, key=lambda r: (r.reader, r.card, r.round))):
         return EXIT_USAGE if status == EXIT_OK else status
     return status
