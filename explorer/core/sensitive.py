@@ -84,6 +84,13 @@ def masked_hex(command: bytes) -> str:
                                       to_hex(command[end:])) if part)
 
 
+def masked_all(command: bytes) -> str:
+    """A command the user marked as secret (a script's `secret` line): the five header bytes
+    shown, every byte after them masked, whatever the command is: the user knows what is
+    secret in a proprietary command where INS tells nothing."""
+    return " ".join(part for part in (to_hex(command[:5]), mask(command[5:])) if part)
+
+
 def zeroed(command: bytes) -> bytes:
     """The command with its secret bytes set to 00: for formats that must stay
     bytes (JSON Lines imports back), where "••" would not parse."""
