@@ -67,7 +67,7 @@ def test_json_lines_one_object_per_command(tmp_path: Path) -> None:
     result = run(tmp_path, "--json", "--var", "PIN=31323334FFFFFFFF")
     assert result.returncode == 0, result.stderr
     objects = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [o["verdict"] for o in objects] == ["passed"] * 4
+    assert [o["verdict"] for o in objects] == ["passed"] * 5 and objects[-1]["kind"] == "run"
     assert objects[1]["case"] == "SELECT the demo application" and objects[1]["sw"] == "90 00"
     assert objects[1]["data"].startswith("6F")
 
@@ -147,7 +147,7 @@ def test_trace_file_keeps_every_exchange_with_the_pin_masked(tmp_path: Path) -> 
 def test_repeat_runs_every_script_n_times(tmp_path: Path) -> None:
     result = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--repeat", "3", "--json")
     assert result.returncode == 0, result.stderr
-    assert len(result.stdout.splitlines()) == 3 * 4
+    assert len(result.stdout.splitlines()) == 3 * (4 + 1)  # 4 results and a summary per round
     text = run(tmp_path, "--var", "PIN=31323334FFFFFFFF", "--repeat", "2").stdout
     assert [line.split(":")[0][-7:] for line in text.splitlines() if line.startswith("# ")][:2] == [
         "round 1", "round 2"]

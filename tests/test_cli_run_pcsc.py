@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from junitparser import JUnitXml
 
 from explorer.core.exchange import Origin
 from explorer.trace.journal import read_journal
@@ -104,7 +105,8 @@ def test_wildcards_pass_and_fail_where_they_should_on_a_card(
     script.write_text(EXPECTING, encoding="utf-8")
     result = run("--reader", readers[0], "--keep-going", "--json", str(script))
     assert result.returncode == 1, result.stdout + result.stderr
-    verdicts = [(o["line"], o["verdict"]) for o in map(json.loads, result.stdout.splitlines())]
+    verdicts = [(o["line"], o["verdict"]) for o in map(json.loads, result.stdout.splitlines())
+                if o["kind"] == "result"]
     assert verdicts == [(1, "passed"), (3, "passed"), (6, "passed"), (8, "failed")]
 
 
@@ -139,7 +141,9 @@ def test_a_card_pulled_mid_script_is_a_card_error_with_the_results_so_far_and_th
         link.remove()
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 4, err
-    results = [json.loads(line) for line in out.splitlines()]
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert objects[-1]["kind"] == "run" and objects[-1]["verdict"] == "error"
+    results = [o for o in objects if o["kind"] == "result" and o["verdict"] != "skipped"]
     assert results[-1]["verdict"] == "error" and "removed" in " ".join(results[-1]["failures"])
     assert all(r["verdict"] == "passed" for r in results[:-1])
     records = read_journal(trace).records
@@ -198,13 +202,19 @@ def test_four_readers_run_in_parallel(readers: list[str], insert_card: CardFacto
         insert_card(reader, atr=demo_profile().atr, handler=handler_for(demo_card()))
     script = tmp_path / "four.apdu"
     script.write_text("repeat 200\n00 84 00 00 08\nexpect 90 00\nend\n", encoding="utf-8")
-    result = run("--all-readers", "--json", str(script))
+    html, junit = tmp_path / "four.html", tmp_path / "four.xml"
+    result = run("--all-readers", "--json", "--html", str(html), "--junit", str(junit), str(script))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     per_reader: dict[str, int] = {}
     for line in result.stdout.splitlines():
-        reader = json.loads(line)["reader"]
-        per_reader[reader] = per_reader.get(reader, 0) + 1
+        if (o := json.loads(line))["kind"] == "result":
+            per_reader[o["reader"]] = per_reader.get(o["reader"], 0) + 1
     assert per_reader == {reader: 200 for reader in readers[:4]}
+    suites = JUnitXml.fromfile(str(junit))
+    assert sorted(suite.name for suite in suites) == sorted(f"{script} on {r}" for r in readers[:4])
+    assert all(suite.tests == 200 and suite.failures == 0 for suite in suites)
+    page = html.read_text(encoding="utf-8")
+    assert all(reader in page for reader in readers[:4]) and "<script" not in page
 
 
 def test_reader_names_are_checked_before_anything_is_sent(readers: list[str]) -> None:

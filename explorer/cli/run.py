@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--json", action="store_true", help="one JSON object per command result")
     p.add_argument("--junit", metavar="FILE",
                    help="write a JUnit XML report (a test suite per script, a test case per test block)")
+    p.add_argument("--html", metavar="FILE",
+                   help="write a self-contained HTML report (every exchange, secrets masked)")
+    p.add_argument("--jsonl", metavar="FILE", help="write the results as JSON Lines (what --json prints)")
     p.add_argument("--trace", metavar="FILE",
                    help="write the run's trace (JSON Lines, as the window's journal; secrets masked)")
     p.add_argument("--reveal-secrets", action="store_true",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import threading
@@ -110,15 +109,14 @@ class _Output:
             self.on_closed()
 
     def result(self, target: Target, result: StepResult) -> None:
+        if self.as_json:
+            from explorer.script.results_jsonl import line, result_object
+
+            self.write(line(result_object(result, reader=target.reader, card=target.card,
+                                          round=target.round)).rstrip("\n"))
+            return
         reply = result.reply
         sw = f"{reply.sw >> 8:02X} {reply.sw & 0xFF:02X}" if reply is not None and reply.exchanges else ""
-        if self.as_json:
-            self.write(json.dumps({
-                "file": result.place.file, "line": result.place.line, "reader": target.reader,
-                "case": result.case, "command": result.shown, "data": to_hex(reply.data) if reply else "",
-                "sw": sw, "verdict": result.verdict.value, "failures": list(result.failures),
-                "ms": round(result.seconds * 1000, 3)}, ensure_ascii=False))
-            return
         where = f"{result.place.file}:{result.place.line}"
         if self.several:
             where = f"[{printable(target.reader)}] {where}"
@@ -127,7 +125,10 @@ class _Output:
                    + "".join(f"\n    ! {printable(failure)}" for failure in result.failures))
 
     def run(self, run: ScriptRun) -> None:
-        if self.as_json:
+        if self.as_json:  # what the run did not reach, and its summary
+            from explorer.script.results_jsonl import end_objects, line
+
+            self.write("".join(line(o) for o in end_objects(run)).rstrip("\n"), now=True)
             return
         result = run.result
         counts = (f"{result.count(Verdict.PASSED)} passed, {result.count(Verdict.FAILED)} failed, "
@@ -166,16 +167,34 @@ def _write_reports(args: argparse.Namespace, runs: list[ScriptRun]) -> bool:
     from explorer.private_files import open_private
 
     ok = True
-    if args.junit:
-        from explorer.script.junit import junit_xml
-
+    for path, write in ((args.junit, _junit), (args.html, _html), (args.jsonl, _jsonl)):
+        if not path:
+            continue
         try:
-            with open_private(args.junit, "w") as out:
-                out.write(junit_xml(runs))
+            with open_private(path, "w") as out:
+                write(runs, out)
         except OSError as exc:
-            print(f"{PROG}: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+            print(f"{PROG}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
             ok = False
     return ok
+
+
+def _junit(runs: list[ScriptRun], out: TextIO) -> None:
+    from explorer.script.junit import junit_xml
+
+    out.write(junit_xml(runs))
+
+
+def _html(runs: list[ScriptRun], out: TextIO) -> None:
+    from explorer.script.report_html import html_report
+
+    out.write(html_report(runs))
+
+
+def _jsonl(runs: list[ScriptRun], out: TextIO) -> None:
+    from explorer.script.results_jsonl import write_results
+
+    write_results(runs, out)
 
 
 def run_scripts(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ class Target:
     link: Callable[[], Link]
     pcsc: bool = True
     control: Control = field(default_factory=Control)
+    card: int = 0  # the card and round being run (0: not counted), for the results' lines
+    round: int = 0
     _waiter: CardWaiter | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -179,11 +181,12 @@ def _card(target: Target, plan: Plan, card: int, atr: bytes) -> int:
         state = conn.connect(Protocol.ANY, ShareMode.SHARED).result()
         atr = state.atr or atr
         for round_ in range(1, plan.rounds + 1):
+            target.card, target.round = card, round_ if plan.rounds > 1 else 0
             for script in plan.scripts:
                 if target.control.stopped:
                     return outcome
                 result = conn.run_job(_job(script, target, plan)).result()
-                plan.on_run(ScriptRun(result, target.reader, atr, card, round_ if plan.rounds > 1 else 0))
+                plan.on_run(ScriptRun(result, target.reader, atr, target.card, target.round))
                 if result.verdict is Verdict.ERROR:
                     return Outcome.CARD_ERROR
                 if result.verdict is Verdict.FAILED:

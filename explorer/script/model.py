@@ -95,6 +95,20 @@ class Expectation:
     def empty(self) -> bool:
         return self.sw is None and self.data is None and self.length is None and not self.tlv
 
+    @property
+    def text(self) -> str:
+        """The expectation as reports show it, one `expect` line's words per part joined by "; ":
+        patterns as written, tag paths and lengths in one spelling (`sw 90 00; tlv 6F/84 = F0 *`)."""
+        parts = [f"sw {self.sw.text}"] if self.sw is not None else []
+        if self.data is not None:
+            parts.append(f"data {self.data_text}")
+        if self.length is not None:
+            parts.append(f"length {'>= ' if self.length[0] is Compare.AT_LEAST else ''}{self.length[1]}")
+        for path, value, text in self.tlv:
+            tags = "/".join(f"{tag:02X}" for tag in path)
+            parts.append(f"tlv {tags} = {text}" if value is not None else f"tlv {tags}")
+        return "; ".join(parts)
+
 
 @dataclass(frozen=True)
 class Capture:

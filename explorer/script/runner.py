@@ -18,11 +18,12 @@ from typing import Protocol
 
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Reply, TransmitOptions
-from explorer.core.sensitive import masked_hex
+from explorer.core.hexfmt import to_hex
+from explorer.core.sensitive import is_secret_command, mask, masked_hex
 from explorer.core.sw_checks import DEFAULT_CHAIN, CheckChain
 from explorer.core.sw_checks import Verdict as SwVerdict
 from explorer.script import evaluate
-from explorer.script.model import Case, Command, Delay, Exit, Place, Repeat, Reset, Script, SetVar, Step
+from explorer.script.model import Case, Command, Delay, Exit, Place, Repeat, Reset, Script, SetVar, Step, Var
 
 
 class ScriptCard(Protocol):
@@ -46,7 +47,10 @@ class Verdict(enum.Enum):
 
 @dataclass(frozen=True)
 class StepResult:
-    """One command or reset as it ran. `shown` is the command as hex, secrets masked."""
+    """One command or reset as it ran. `shown` is the command as hex, secrets masked. `secret`:
+    the script marked the command secret, so reports mask all of its data in every exchange (as
+    `shown` is), not only what `sensitive` recognises. `expected`: the expectation as written
+    (`Expectation.text`, `atr …` for a reset), "" when the SW checking chain judged it."""
 
     place: Place
     case: str
@@ -56,6 +60,9 @@ class StepResult:
     reply: Reply | None = None
     atr: bytes = b""
     seconds: float = 0.0
+    requirement: str = ""  # the test case's requirement ID
+    secret: bool = False
+    expected: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,18 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class ScriptResult:
+    """`not_run`: what the script did not reach because it ended first (a stop, a card error, a
+    failure outside test blocks), in script order, all SKIPPED: commands and resets outside test
+    blocks as StepResults, test blocks as CaseResults (a repeat's body is listed once). Neither
+    streamed nor in `results`/`cases`. `started`: when the run began, epoch seconds."""
+
     file: str
     verdict: Verdict
     results: tuple[StepResult, ...]
     cases: tuple[CaseResult, ...]
     stopped: bool  # by Control.stop, before the end
+    not_run: tuple[StepResult | CaseResult, ...] = ()
+    started: float = 0.0
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.results if r.verdict is verdict)
@@ -143,6 +157,7 @@ class _Run:
     results: list[StepResult] = field(default_factory=list)
     cases: list[CaseResult] = field(default_factory=list)
     case: Case | None = None
+    not_run: list[StepResult | CaseResult] = field(default_factory=list)
 
     def emit(self, result: StepResult) -> StepResult:
         self.results.append(result)
@@ -150,23 +165,31 @@ class _Run:
         return result
 
     def steps(self, steps: tuple[Step, ...]) -> None:
-        for step in steps:
-            if isinstance(step, Command):
-                self.command(step)
-            elif isinstance(step, Reset):
-                self.reset(step)
-            elif isinstance(step, Delay):
-                if not self.control.sleep(step.ms / 1000):
-                    raise _Stop
-            elif isinstance(step, SetVar):
-                self.variables[step.name] = evaluate.assemble(step.parts, self.variables)
-            elif isinstance(step, Repeat):
-                for _ in range(step.count):
-                    self.steps(step.body)
-            elif isinstance(step, Case):
-                self.run_case(step)
-            elif isinstance(step, Exit):
+        for at, step in enumerate(steps):
+            try:
+                self.step(step)
+            except _Stop:
+                if self.case is None:  # inside a test block, the block's own result says it
+                    self.not_run.extend(_unreached(steps[at + 1:]))
+                raise
+
+    def step(self, step: Step) -> None:
+        if isinstance(step, Command):
+            self.command(step)
+        elif isinstance(step, Reset):
+            self.reset(step)
+        elif isinstance(step, Delay):
+            if not self.control.sleep(step.ms / 1000):
                 raise _Stop
+        elif isinstance(step, SetVar):
+            self.variables[step.name] = evaluate.assemble(step.parts, self.variables)
+        elif isinstance(step, Repeat):
+            for _ in range(step.count):
+                self.steps(step.body)
+        elif isinstance(step, Case):
+            self.run_case(step)
+        elif isinstance(step, Exit):
+            raise _Stop
 
     def run_case(self, case: Case) -> None:
         first = len(self.results)
@@ -194,11 +217,13 @@ class _Run:
     def command(self, step: Command) -> None:
         if not self.control.wait_turn():
             raise _Stop
-        name = self.case.name if self.case else ""
+        name, requirement = (self.case.name, self.case.requirement) if self.case else ("", "")
+        secret, expected = step.secret, step.expect.text
         missing = evaluate.unset(step.parts, self.variables)
         if missing:
             why = f"${{{missing[0]}}} has no value (a capture found nothing?)"
-            self._failed(self.emit(StepResult(step.place, name, step.source, Verdict.ERROR, (why,))))
+            self._failed(self.emit(StepResult(step.place, name, unsent_hex(step), Verdict.ERROR, (why,),
+                                              requirement=requirement, secret=secret, expected=expected)))
             return
         apdu = evaluate.assemble(step.parts, self.variables)
         shown = masked_hex(apdu, step.secret)
@@ -208,7 +233,8 @@ class _Run:
             reply = self.card.send(apdu, options, step.raw, step.place, step.secret)
         except CardError as exc:
             self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
-                                              seconds=time.perf_counter() - started)))
+                                              seconds=time.perf_counter() - started, requirement=requirement,
+                                              secret=secret, expected=expected)))
             return
         seconds = time.perf_counter() - started
         sw = reply.sw if reply.exchanges and reply.exchanges[-1].sw is not None else None
@@ -222,27 +248,68 @@ class _Run:
             else:
                 self.variables[capture.name] = taken
         result = self.emit(StepResult(step.place, name, shown, Verdict.FAILED if failures else Verdict.PASSED,
-                                      tuple(failures), reply, seconds=seconds))
+                                      tuple(failures), reply, seconds=seconds, requirement=requirement,
+                                      secret=secret, expected=expected))
         if failures:
             self._failed(result)
 
     def reset(self, step: Reset) -> None:
         if not self.control.wait_turn():
             raise _Stop
-        name = self.case.name if self.case else ""
-        shown = "RESET (cold)" if step.cold else "RESET"
+        name, requirement = (self.case.name, self.case.requirement) if self.case else ("", "")
+        shown = _reset_shown(step)
+        expected = f"atr {step.atr_text}" if step.atr is not None else ""
         started = time.perf_counter()
         try:
             atr = self.card.reset(step.cold)
         except CardError as exc:
-            self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),))))
+            self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
+                                              requirement=requirement, expected=expected)))
             return
         failures = () if step.atr is None or step.atr.matches(atr) else (
             f"expected ATR {step.atr_text}, got {atr.hex(' ').upper()}",)
         result = self.emit(StepResult(step.place, name, shown, Verdict.FAILED if failures else Verdict.PASSED,
-                                      failures, atr=atr, seconds=time.perf_counter() - started))
+                                      failures, atr=atr, seconds=time.perf_counter() - started,
+                                      requirement=requirement, expected=expected))
         if failures:
             self._failed(result)
+
+
+def _reset_shown(step: Reset) -> str:
+    return "RESET (cold)" if step.cold else "RESET"
+
+
+def unsent_hex(step: Command) -> str:
+    """A command that was not sent (a variable without a value, or never reached), as reports
+    show it: literal bytes in hex, `${NAME}` where a variable goes. A secret one (marked, or
+    recognised by its CLA and INS) shows its first five bytes and masks every other byte."""
+    parts = step.parts
+    head = parts[0] if parts and isinstance(parts[0], bytes) else b""
+    if not (step.secret or is_secret_command(head)):
+        return " ".join(to_hex(p) if isinstance(p, bytes) else f"${{{p.name}}}" for p in parts if p)
+    shown = [to_hex(head[:5])] if head[:5] else []
+    for part in parts[1:] if head else parts:
+        shown.append(f"${{{part.name}}}" if isinstance(part, Var) else mask(part))
+    if head[5:]:
+        shown.insert(1, mask(head[5:]))
+    return " ".join(p for p in shown if p)
+
+
+def _unreached(steps: tuple[Step, ...]) -> list[StepResult | CaseResult]:
+    """Skipped results for `steps`, which the script did not reach."""
+    out: list[StepResult | CaseResult] = []
+    for step in steps:
+        if isinstance(step, Command):
+            out.append(StepResult(step.place, "", unsent_hex(step), Verdict.SKIPPED, secret=step.secret,
+                                  expected=step.expect.text))
+        elif isinstance(step, Reset):
+            out.append(StepResult(step.place, "", _reset_shown(step), Verdict.SKIPPED,
+                                  expected=f"atr {step.atr_text}" if step.atr is not None else ""))
+        elif isinstance(step, Repeat):
+            out.extend(_unreached(step.body))
+        elif isinstance(step, Case):
+            out.append(CaseResult(step.name, step.requirement, step.place, Verdict.SKIPPED, ()))
+    return out
 
 
 def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {},
@@ -252,10 +319,12 @@ def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {}
     the SW checking `chain`. A failure outside a test case ends the script unless `keep_going`;
     a card error always ends it. The results so far are returned however it ends."""
     control = control or Control()
+    started = time.time()
     state = _Run(card, dict(variables), on_result, control, chain, keep_going)
     with contextlib.suppress(_Stop):
         state.steps(script.steps)
     results = tuple(state.results)
     verdicts = {r.verdict for r in results}
     verdict = next((v for v in (Verdict.ERROR, Verdict.FAILED) if v in verdicts), Verdict.PASSED)
-    return ScriptResult(script.file, verdict, results, tuple(state.cases), control.stopped)
+    return ScriptResult(script.file, verdict, results, tuple(state.cases), control.stopped,
+                        tuple(state.not_run), started)

@@ -1,10 +1,7 @@
-"""The HTML export: one self-contained page to attach to a bug report.
-
-Everything is inline (CSS in the head, no script, no image, no link to
-anything), so the page reads the same offline, in a mail client or in a
-ticket system; a Content-Security-Policy forbids loading anything anyway.
-Every piece of trace text goes through html.escape: reader names, error
-texts and event details come from drivers and cards, not from us.
+"""The HTML export: one self-contained page to attach to a bug report, in the frame every
+page of the app shares (explorer.core.html_page: inline CSS, no script, nothing loaded).
+Every piece of trace text goes through html.escape: reader names, error texts and event
+details come from drivers and cards, not from us.
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from explorer.core.atr import decode_atr
 from explorer.core.atr_report import summary
 from explorer.core.atrdb import AtrDatabase, default_database
 from explorer.core.hexfmt import to_hex
+from explorer.core.html_page import BASE_CSS, PAGE_END, page_start
 from explorer.core.status_words import Severity
 from explorer.trace.export import (
     GENERATOR,
@@ -35,28 +33,8 @@ from explorer.trace.export import (
 )
 from explorer.trace.records import CARD_INSERTED, Kind, TraceRecord, inserted_atr
 
-_CSS = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.5em; margin-bottom: 0.2em; }
-h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
-p.meta { color: #555; margin: 0.2em 0; }
-p.secrets { padding: 0.4em 0.7em; border-radius: 4px; display: inline-block; }
-p.secrets.masked { background: #e8f3e8; border: 1px solid #7a7; }
-p.secrets.revealed { background: #fde8e8; border: 1px solid #c55; color: #900; font-weight: bold; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; position: sticky; top: 0; }
-td.hex { font-family: ui-monospace, Consolas, monospace; word-break: break-all; }
-td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.t { white-space: nowrap; font-family: ui-monospace, Consolas, monospace; }
-tr.event td { background: #f6f6fb; color: #446; font-style: italic; }
-tr.auto td.name { padding-left: 1.6em; }
-tr.auto td { color: #555; }
-tr.failure td { background: #fdecec; }
-tr.failure td.sw, tr.failure td.meaning { color: #c00; font-weight: bold; }
-tr.warning td.sw, tr.warning td.meaning { color: #d07000; }
-"""
-_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+# The trace's own rows on top of the shared page style: events between the exchanges.
+_CSS = BASE_CSS + "tr.event td { background: #f6f6fb; color: #446; font-style: italic; }\n"
 _COLUMNS = ("#", "time", "Δ", "reader", "origin", "command", "command bytes", "response data", "SW",
             "meaning", "ms")
 
@@ -79,17 +57,14 @@ def write_html(records: Sequence[TraceRecord], out: TextIO, *, reveal_secrets: b
     the ATR list), the readers, and the timeline with failures in red and
     warnings in orange. `atr_database` None means the default list."""
     word = secrets_word(reveal_secrets)
-    out.write(f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-              f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
-              f"<title>{_e(title)} (secrets {word})</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-              f"<h1>{_e(title)}</h1>\n"
+    out.write(page_start(f"{title} (secrets {word})", _CSS) + f"<h1>{_e(title)}</h1>\n"
               f'<p class="meta">Exported {_e(iso_time(export_time(exported_at)))} by {_e(GENERATOR)}; '
               f"{len(records)} records, {_e(time_span(records))}; times are local.</p>\n"
               f'<p class="secrets {word}">Secrets {word}: {_e(secrets_statement(reveal_secrets))}.</p>\n')
     _write_cards(records, out, atr_database)
     _write_readers(records, out, readers)
     _write_timeline(records, out, reveal_secrets)
-    out.write("</body>\n</html>\n")
+    out.write(PAGE_END)
 
 
 def _identify(atr: bytes, database: AtrDatabase | None) -> str:
