@@ -10,15 +10,16 @@ from pathlib import Path
 
 from explorer.core import card_errors as ce
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
+from explorer.core.input_error import InputError
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.printable import printable
 from explorer.link.connection import CardConnection, Link, WorkerSession
+from explorer.script.files import read_script
 from explorer.script.model import Script
 from explorer.script.parser import parse_script
 from explorer.script.runner import ScriptResult, StepResult, Verdict, run
 from explorer.script.runs import ScriptRun
 
-MAX_SCRIPT = 4 << 20  # a script is text a person wrote
 PROG = "card-explorer run"
 
 
@@ -32,15 +33,9 @@ class _NoService(Exception):
 
 def _read(path: Path) -> str:
     try:
-        if not path.is_file():
-            raise _Usage(f"{path}: not a script file")
-        if path.stat().st_size > MAX_SCRIPT:
-            raise _Usage(f"{path}: over {MAX_SCRIPT >> 20} MiB, not a script")
-        return path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise _Usage(f"{path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise _Usage(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        return read_script(path)
+    except InputError as exc:
+        raise _Usage(f"{path}: {exc.problem}") from None
 
 
 def _variables(given: list[str]) -> dict[str, bytes]:
