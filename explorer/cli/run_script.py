@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from explorer.cli.run_targets import NoService, Outcome, Plan, Target, Usage, drive_all, targets
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
+from explorer.core.input_error import InputError
 from explorer.core.printable import printable
+from explorer.script.files import read_script
 from explorer.script.model import Script
 from explorer.script.parser import parse_script
 from explorer.script.runner import StepResult, Verdict
@@ -24,21 +26,14 @@ if TYPE_CHECKING:
     from explorer.trace.journal import Journal
     from explorer.trace.store import TraceStore
 
-MAX_SCRIPT = 4 << 20  # a script is text a person wrote
 PROG = "card-explorer run"
 
 
 def _read(path: Path) -> str:
     try:
-        if not path.is_file():
-            raise Usage(f"{path}: not a script file")
-        if path.stat().st_size > MAX_SCRIPT:
-            raise Usage(f"{path}: over {MAX_SCRIPT >> 20} MiB, not a script")
-        return path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise Usage(f"{path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise Usage(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        return read_script(path)
+    except InputError as exc:
+        raise Usage(f"{path}: {exc.problem}") from None
 
 
 def _variables(given: list[str]) -> dict[str, bytes]:

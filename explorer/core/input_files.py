@@ -105,7 +105,7 @@ def utf8(raw: bytes | bytearray, multiline: bool = False) -> str:
         if multiline:
             line_start = raw.rfind(b"\n", 0, at) + 1
             line = raw.count(b"\n", 0, at) + 1
-            place = f"line {line}, column {at - line_start + 1}"
+            place = f"line {line}, column {at - line_start + 1} (byte offset {at})"
         else:
             place = f"column {at + 1}"
         raise InputError(f"not UTF-8 text: byte {raw[at]:02X} at {place}") from None
