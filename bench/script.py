@@ -110,11 +110,12 @@ link.remove()
 # A raw pyscard loop, as the issue names it: readers(), createConnection(), connect(), transmit.
 RAW_LOOP = """
 import json, sys
+from smartcard.scard import SCARD_LEAVE_CARD
 from smartcard.System import readers
 reader, path = sys.argv[1], sys.argv[2]
 commands = [(list(bytes.fromhex(c)), list(bytes.fromhex(d))) for c, d in json.load(open(path))]
 connection = next(r for r in readers() if str(r) == reader).createConnection()
-connection.connect()
+connection.connect(disposition=SCARD_LEAVE_CARD)  # pyscard's own default unpowers the card at the end
 print("ready", flush=True)
 sys.stdin.readline()
 bad = 0
@@ -129,7 +130,7 @@ print(json.dumps({"sent": len(commands), "bad": bad}), flush=True)
 # The runner on several readers in one process, one CardConnection (one worker) each, printing a
 # line per result as the CLI does: what `card-explorer run --reader A --reader B ...` does.
 MULTI_RUNNER = """
-import json, sys
+import json, sys, threading
 sys.path.insert(0, sys.argv[1])
 from explorer.core.link_modes import Protocol, ShareMode
 from explorer.link.connection import CardConnection
@@ -146,13 +147,17 @@ for conn in conns:
 print("ready", flush=True)
 sys.stdin.readline()
 write = sys.stdout.write
+# A text stream is not safe for writers on several threads (lines come out cut and mixed).
+printing = threading.Lock()
 
 def printer(reader):
     def show(result):
         reply = result.reply
         sw = f"{reply.sw >> 8:02X} {reply.sw & 0xFF:02X}" if reply is not None else ""
-        write(f"{reader} {result.place.file}:{result.place.line}  > {result.shown}  < {sw}  "
-              f"{result.verdict.value}\\n")
+        line = (f"{reader} {result.place.file}:{result.place.line}  > {result.shown}  < {sw}  "
+                f"{result.verdict.value}\\n")
+        with printing:
+            write(line)
     return show
 
 futures = [conn.run_job(lambda session, r=conn.reader: run(script, session, on_result=printer(r)))
@@ -306,17 +311,23 @@ def start(argv: list[str]) -> subprocess.Popen[str]:
 
 def go(procs: Sequence[subprocess.Popen[str]]) -> list[str]:
     """Release every ready child at once; their last lines once they end."""
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    lasts = []
-    for proc in procs:
-        out, _ = proc.communicate(timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError(f"a child exited {proc.returncode}")
-        lasts.append(out.strip().splitlines()[-1])
-    return lasts
+    try:
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        lasts = []
+        for proc in procs:
+            out, _ = proc.communicate(timeout=600)
+            if proc.returncode != 0:
+                raise RuntimeError(f"a child exited {proc.returncode}")
+            lasts.append(out.strip().splitlines()[-1])
+        return lasts
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def raw_side(cards: Sequence[Card], table: Path, n: int) -> float:
@@ -409,7 +420,7 @@ class WindowSide:
         emit = results.forward.emit
 
         async def scenario() -> float:
-            if not conn.state.connected:
+            if not conn.state.connected:  # once: the window keeps its session, as a user would
                 await conn.connect(Protocol.ANY, ShareMode.SHARED)
             results.got.clear()
             results.wanted = n
@@ -418,10 +429,11 @@ class WindowSide:
             self.timer.start()
             card.mark()
             outcome = await conn.run_job(lambda session: run(script, session, on_result=emit))
+            if outcome.count(Verdict.PASSED) != n:
+                failed = next((r for r in outcome.results if r.verdict is not Verdict.PASSED), None)
+                raise RuntimeError(f"window: {outcome.verdict.value}: {failed}")
             last = await asyncio.wait_for(results.all_in, 60)
             self.timer.stop()
-            if outcome.count(Verdict.PASSED) != n:
-                raise RuntimeError(f"window: {outcome.verdict.value}")
             return last
 
         last = self.loop.run_until_complete(scenario())
