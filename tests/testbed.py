@@ -33,6 +33,9 @@ MARKER = "card-explorer-testbed"
 # Several checkouts (worktrees, helpers) share one machine and so one pcscd: whoever
 # runs the bed holds this lock, and the others wait for it instead of failing.
 LOCK_FILE = Path(tempfile.gettempdir()) / (MARKER + ".lock")
+# Set while this process holds the lock, and so inherited by its children (the benches that
+# `make test` runs): they use the bed their parent holds instead of waiting for it.
+HELD_ENV = "CARD_EXPLORER_BED_HELD"
 
 
 class BedError(RuntimeError):
@@ -200,8 +203,10 @@ def machine_lock(deadline: float = 1800.0) -> Iterator[None]:
                 if time.monotonic() > end:
                     raise BedError(f"another test run held {LOCK_FILE} for {deadline:.0f} s") from None
                 time.sleep(0.5)  # a lock file has no wake-up to wait on across processes
+        os.environ[HELD_ENV] = str(os.getpid())
         yield
     finally:
+        os.environ.pop(HELD_ENV, None)
         os.close(fd)  # releases the lock
 
 
@@ -217,12 +222,16 @@ def running_bed() -> PcscBed | None:
 
 @contextlib.contextmanager
 def bench_bed() -> Iterator[PcscBed]:
-    """The bed a bench runs on: the one `make test` already runs, or its own, stopped after."""
-    bed = running_bed()
-    if bed is not None:
+    """The bed a bench runs on: the one its parent holds (`make test`), or, once no other run
+    holds the machine's lock, the one left running (`python -m tests.testbed`) or its own."""
+    if os.environ.get(HELD_ENV) and (bed := running_bed()) is not None:
         yield bed
         return
     with machine_lock():
+        bed = running_bed()
+        if bed is not None:
+            yield bed
+            return
         bed = PcscBed()
         bed.start()
         try:

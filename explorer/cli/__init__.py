@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_main()
     from explorer.cli.parser import build_parser
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     configure_logging(args.verbose)
     if args.command is None:
         return gui_main()

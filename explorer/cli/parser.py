@@ -1,7 +1,8 @@
 """The `card-explorer` argument parser: global options and one sub-parser per command.
 
-Built only when there are arguments (the window alone starts without it); each
-command's module adds its sub-parser and imports what it runs when it runs.
+Built only when there are arguments (the window alone starts without it), and then
+only with the sub-parser of the command named (all of them for --help or a typo);
+each command's module adds its sub-parser and imports what it runs when it runs.
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ class VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from explorer.cli import atr, emulate, monitor, readers, run, send
+#: The commands, each a module of explorer.cli with `add_parser`, in the order --help lists them.
+COMMANDS = ("readers", "monitor", "emulate", "send", "run", "atr")
 
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: with only the sub-parser of the command it names, when it names
+    one (a command's module may import what its defaults need: `emulate` the virtual card, so
+    every `run` would pay for it); with all of them otherwise (no command, or one misspelt)."""
+    import importlib
+
+    named = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    commands = (named,) if named in COMMANDS else COMMANDS
     parser = argparse.ArgumentParser(
         prog="card-explorer",
         description="Smart-card explorer. Without a command, opens the window.",
@@ -39,6 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (readers, monitor, emulate, send, run, atr):
-        module.add_parser(sub)
+    for command in commands:
+        importlib.import_module(f"explorer.cli.{command}").add_parser(sub)
     return parser

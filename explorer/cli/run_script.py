@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -234,6 +235,9 @@ def run_scripts(args: argparse.Namespace) -> int:
 
     plan = Plan(scripts, variables, args.keep_going, args.repeat, args.each_card, args.cards,
                 store, output.result, on_run, output.note)
+    # What is made so far lives to the end: out of the collector's sight, a full collection
+    # during the run does not walk the parsed scripts again (as gui_main does for the window).
+    gc.freeze()
     try:
         outcome = drive_all(readers, plan)
         status = {Outcome.OK: EXIT_OK, Outcome.FAILED: EXIT_SW_ERROR, Outcome.CARD_ERROR: EXIT_CARD_ERROR,

@@ -83,11 +83,15 @@ class CommandApdu:
     extended: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("cla", "ins", "p1", "p2"):
-            value = getattr(self, name)
-            if not 0 <= value <= 0xFF:
-                raise ValueError(f"{name.upper()} must be a byte (0-255), not {value}")
-        object.__setattr__(self, "data", bytes(self.data))
+        # Every command sent is parsed into one: the common case takes one test per field.
+        if not (0 <= self.cla <= 0xFF and 0 <= self.ins <= 0xFF and 0 <= self.p1 <= 0xFF
+                and 0 <= self.p2 <= 0xFF):
+            for name in ("cla", "ins", "p1", "p2"):
+                value = getattr(self, name)
+                if not 0 <= value <= 0xFF:
+                    raise ValueError(f"{name.upper()} must be a byte (0-255), not {value}")
+        if type(self.data) is not bytes:
+            object.__setattr__(self, "data", bytes(self.data))
         if len(self.data) > SHORT_MAX_NC or (self.le is not None and self.le > SHORT_MAX_NE):
             object.__setattr__(self, "extended", True)
 
@@ -187,6 +191,16 @@ class CommandApdu:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def surely_valid(raw: bytes) -> bool:
+    """True for a short command that parse_apdu accepts (cases 1 to 4, a valid INS), told without
+    building it: the check before every command a script sends. False means "ask parse_apdu",
+    which says what is wrong, or accepts what this does not look at (extended lengths)."""
+    n = len(raw)
+    if n < 4 or raw[1] & 0xF0 in (0x60, 0x90):
+        return False
+    return n <= 5 or (raw[4] != 0 and n - 6 <= raw[4] <= n - 5)  # Lc, data, and Le or none
 
 
 def parse_apdu(raw: bytes, *, max_short_only: bool = False) -> CommandApdu:

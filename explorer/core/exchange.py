@@ -99,7 +99,12 @@ def run_pipeline(command: bytes, transmit: Transmit, origin: Origin = Origin.API
     `transmit` sends one APDU and returns its Exchange or raises CardError; on
     a failure the CardError carries every exchange made so far (`.exchanges`).
     """
-    done: list[Exchange] = []
+    first = transmit(command, origin)  # a CardError carries its exchange: there is none before it
+    response = first.response
+    if first.error is None and len(response) >= 2 and response[-2] != 0x61 and response[-2] != 0x6C:
+        # Nearly every answer: nothing to follow.
+        return Reply((first,), response[:-2], response[-2] << 8 | response[-1])
+    done: list[Exchange] = [first]
     data = bytearray()
 
     def step(apdu: bytes, why: Origin) -> Exchange:
@@ -111,7 +116,7 @@ def run_pipeline(command: bytes, transmit: Transmit, origin: Origin = Origin.API
         done.append(exchange)
         return exchange
 
-    current = step(command, origin)
+    current = first
     resent = False
     while True:
         sw = current.sw

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from explorer.core import sw_tables as t
 from explorer.core.sw_tables import Severity
 
-__all__ = ["Severity", "StatusWord", "SwExplanation", "explain", "explanation_texts", "sw_of"]
+__all__ = ["Severity", "StatusWord", "SwExplanation", "explain", "explanation_texts", "severity", "sw_of"]
 
 
 class StatusWord(enum.IntEnum):
@@ -265,6 +265,23 @@ def explain(sw: int, command: bytes | None = None) -> SwExplanation:
     if sw1 & 0xF0 == 0x90:
         return SwExplanation(sw, Severity.WARNING, "Proprietary status (application-specific)", t.UNKNOWN)
     return _unlisted(sw1, sw2)
+
+
+#: The words whose meaning (and so severity) depends on the command: the context rows'.
+_BY_COMMAND = frozenset(row.sw for row in t.CONTEXT_ROWS)
+
+
+def severity(sw: int, command: bytes | None = None) -> Severity:
+    """`explain(sw, command).severity`, without reading the command or writing the text when the
+    command cannot change it: a script judges every answer by it."""
+    if command is not None and sw in _BY_COMMAND:
+        return explain(sw, command).severity
+    return _severity(sw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _severity(sw: int) -> Severity:
+    return explain(sw).severity
 
 
 @functools.lru_cache(maxsize=4096)

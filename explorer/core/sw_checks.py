@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass, field
 
 from explorer.core.hexfmt import hex_digit, shown_char
-from explorer.core.status_words import Severity, explain
+from explorer.core.status_words import Severity, explain, severity
 
 
 class Verdict(enum.Enum):
@@ -93,10 +93,10 @@ class CheckChain:
         return next((rule for rule in self.rules if rule.matches(sw)), None)
 
     def verdict(self, sw: int, command: bytes | None = None) -> Verdict:
-        rule = self.rule_for(sw)
+        rule = self.rule_for(sw) if self.rules else None
         if rule is not None:
             return rule.verdict
-        return Verdict.STOP if explain(sw, command).severity >= self.stop_at else Verdict.CONTINUE
+        return Verdict.STOP if severity(sw, command) >= self.stop_at else Verdict.CONTINUE
 
     def explain_verdict(self, sw: int, command: bytes | None = None) -> str:
         """One line saying why: the rule that matched, or the severity against the stop level."""

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 from typing import Protocol as Interface
 
 from explorer.core import card_errors as ce
-from explorer.core.apdu import ApduError, parse_apdu
+from explorer.core.apdu import ApduError, parse_apdu, surely_valid
 from explorer.core.exchange import (
     SENT_AS_IS,
     Exchange,
@@ -240,6 +240,8 @@ class CardConnection:
         return self._submit(lambda: job(WorkerSession(self)))
 
     def _refuse(self, apdu: bytes) -> ce.InvalidCommand | None:
+        if surely_valid(apdu):
+            return None
         try:
             parse_apdu(apdu)
         except ApduError as exc:

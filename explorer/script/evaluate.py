@@ -4,10 +4,13 @@ into commands. Pure: the runner calls these on whatever thread it runs on."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from explorer.core.hexfmt import to_hex
-from explorer.core.tlv import TlvNode, decode_tlv
 from explorer.script.model import Capture, Compare, Expectation, HexPart, Var
+
+if TYPE_CHECKING:
+    from explorer.core.tlv import TlvNode
 
 
 def assemble(parts: Sequence[HexPart], variables: Mapping[str, bytes]) -> bytes:
@@ -22,6 +25,8 @@ def _path_text(path: Sequence[int]) -> str:
 
 def find_tlv(data: bytes, path: Sequence[int]) -> TlvNode | None:
     """The element at `path` (outermost tag first) in BER-TLV `data`, or None."""
+    from explorer.core.tlv import decode_tlv  # for TLV expectations only: not every run's start
+
     nodes: Sequence[TlvNode] = decode_tlv(data).nodes
     found: TlvNode | None = None
     for tag in path:

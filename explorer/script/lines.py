@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import islice
 
 from explorer.core.hexfmt import HexError, parse_hex
 from explorer.script.model import BytePattern, Capture, Command, Compare, Expectation, Place
@@ -24,8 +25,12 @@ class LineError(Exception):
         self.at = at
 
 
-def words(text: str, offset: int) -> list[tuple[str, int]]:
-    return [(m.group(0), offset + m.start()) for m in re.finditer(r"\S+", text)]
+_WORD = re.compile(r"\S+")
+
+
+def words(text: str, offset: int, limit: int | None = None) -> list[tuple[str, int]]:
+    """The words of `text` with where each starts (plus `offset`): the first `limit` only."""
+    return [(m.group(0), offset + m.start()) for m in islice(_WORD.finditer(text), limit)]
 
 
 def number(token: str, at: int, what: str, largest: int) -> int:
@@ -52,10 +57,12 @@ def tag_path(text: str, at: int) -> tuple[int, ...]:
 
 def read_expect(expect: Expectation, rest: str, at: int) -> Expectation:
     """`expect …` (what follows the keyword, starting at index `at`) added to `expect`."""
-    found = words(rest, at)
+    found = words(rest, at, 2)  # what follows `data` or `sw` is a pattern, read as a whole
     if not found:
         raise LineError("expect what: a status word (90 00), data, length or tlv", at)
     kind = found[0][0].lower()
+    if kind in ("length", "tlv"):
+        found = words(rest, at)
     try:
         if kind == "data":
             text = rest[found[0][1] - at + 4:]

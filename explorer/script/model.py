@@ -4,7 +4,9 @@ thread and the window can share one tree."""
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,18 @@ class BytePattern:
     head: tuple[tuple[int, int], ...]
     tail: tuple[tuple[int, int], ...] = ()
     rest_at: int | None = None
+    #: The bytes themselves when there is no wildcard at all (most expectations): one compare.
+    exact: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.rest_at is None:
+            masks = bytes(map(itemgetter(0), self.head))
+            if masks.count(0xFF) == len(masks):
+                object.__setattr__(self, "exact", bytes(map(itemgetter(1), self.head)))
 
     def matches(self, data: bytes) -> bool:
+        if self.exact is not None:
+            return data == self.exact
         if self.rest_at is None:
             return len(data) == len(self.head) and _fits(data, self.head)
         if len(data) < len(self.head) + len(self.tail):
@@ -73,7 +85,11 @@ class SwPattern:
     text: str
 
     def matches(self, sw: int) -> bool:
-        return any(sw & mask == value for mask, value in self.alternatives)
+        # A loop, not any(): asked of every answer, and a generator costs more than the test.
+        for mask, value in self.alternatives:  # noqa: SIM110
+            if sw & mask == value:
+                return True
+        return False
 
 
 class Compare(enum.Enum):
@@ -95,7 +111,7 @@ class Expectation:
     def empty(self) -> bool:
         return self.sw is None and self.data is None and self.length is None and not self.tlv
 
-    @property
+    @functools.cached_property  # once per script line, not once per command sent
     def text(self) -> str:
         """The expectation as reports show it, one `expect` line's words per part joined by "; ":
         patterns as written, tag paths and lengths in one spelling (`sw 90 00; tlv 6F/84 = F0 *`)."""

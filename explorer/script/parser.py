@@ -44,8 +44,14 @@ MAX_DELAY_MS = 3_600_000
 MAX_REPEAT = 1_000_000
 MAX_INCLUDE_DEPTH = 8
 _VAR = re.compile(r"\$\{([^}]*)\}")
-_SCRIPTOR_EXIT = re.compile("exit", re.IGNORECASE)
-_SCRIPTOR_RESET = re.compile("reset", re.IGNORECASE)
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower case as scriptor (Perl on bytes) matches "exit" and "reset": ASCII letters only."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
 class _Skip(Exception):
@@ -69,30 +75,32 @@ class _Line:
 
 
 def _logical_lines(text: str, file: str) -> Iterable[_Line]:
-    pending: _Line | None = None
+    # A continued line is joined once at its end: adding to a string piece by piece would copy
+    # it again for every piece (a long extended APDU written over hundreds of lines).
+    parts: list[str] = []
+    pieces: list[tuple[int, int, int]] = []
+    size = 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.rstrip("\r")
-        if pending is None and (line.startswith("#") or not line.strip()):
+        if not parts and (line.startswith("#") or not line.strip()):
             yield _Line(line, file, [(0, number, 0)])
             continue
         if line.endswith("\\"):
             # As scriptor: the backslash goes and the spaces before it become one.
             body = line[:-1].rstrip(" ") + " "
-            if pending is None:
-                pending = _Line(body, file, [(0, number, 0)])
-            else:
-                pending.pieces.append((len(pending.text), number, 0))
-                pending.text += body
+            pieces.append((size, number, 0))
+            parts.append(body)
+            size += len(body)
             continue
-        if pending is None:
+        if not parts:
             yield _Line(line, file, [(0, number, 0)])
-        else:
-            pending.pieces.append((len(pending.text), number, 0))
-            pending.text += line
-            yield pending
-            pending = None
-    if pending is not None:
-        yield pending
+            continue
+        pieces.append((size, number, 0))
+        parts.append(line)
+        yield _Line("".join(parts), file, pieces)
+        parts, pieces, size = [], [], 0
+    if parts:
+        yield _Line("".join(parts), file, pieces)
 
 
 @dataclass
@@ -144,7 +152,7 @@ class _Parser:
         if not text.strip():
             return
         if text.startswith("#"):
-            if _SCRIPTOR_EXIT.search(text):
+            if "exit" in _ascii_lower(text):
                 self._warn(line, 0, 'scriptor ends a script at any line holding "exit", a comment too: '
                                     "so does this one")
                 self._add(Exit(line.place()))
@@ -158,11 +166,12 @@ class _Parser:
             getattr(self, "_kw_" + word)(line, text[rest_at:], rest_at)
             return
         # A scriptor line.
-        if _SCRIPTOR_EXIT.search(text):
+        lowered = _ascii_lower(text)
+        if "exit" in lowered:
             self._add(Exit(line.place(indent)))
             self.ended = True
             return
-        if _SCRIPTOR_RESET.search(text):
+        if "reset" in lowered:
             self._add(Reset(line.place(indent)))
             return
         parts = self._hex(text, 0, line)
@@ -180,6 +189,11 @@ class _Parser:
 
     def _hex(self, text: str, offset: int, line: _Line) -> tuple[HexPart, ...]:
         """Hex with ${NAME} anywhere: literal bytes and variables, in order."""
+        if "$" not in text:  # no variable: most lines
+            literal = self._literal(text, offset)
+            if not literal:
+                raise LineError("no command here: hex bytes expected", offset)
+            return tuple(literal)
         parts: list[HexPart] = []
         start = 0
         for match in _VAR.finditer(text):
@@ -202,10 +216,14 @@ class _Parser:
     def _check_apdu(parts: tuple[HexPart, ...], text: str, line: _Line, offset: int = 0) -> None:
         """A command written in full is checked now (case, Lc, Le), before anything is sent; one
         with variables is checked when they have values. `raw` commands are never checked."""
-        if not all(isinstance(part, bytes) for part in parts):
+        if len(parts) == 1 and type(parts[0]) is bytes:
+            command = parts[0]
+        elif all(isinstance(part, bytes) for part in parts):
+            command = b"".join(p for p in parts if isinstance(p, bytes))
+        else:
             return
         try:
-            parse_apdu(b"".join(p for p in parts if isinstance(p, bytes)))
+            parse_apdu(command)
         except ApduError as exc:
             columns = byte_columns(text)
             at = columns[min(exc.start, len(columns) - 1)][0] if columns else 0

@@ -4,8 +4,14 @@ ValueError with the column (0-based in the given text) in `args[1]`."""
 
 from __future__ import annotations
 
+import functools
+import re
+from itertools import repeat
+
 from explorer.core.hexfmt import hex_digit
 from explorer.script.model import BytePattern, SwPattern
+
+_PLAIN = re.compile(r"[0-9A-Fa-f \t]*")
 
 
 class PatternError(ValueError):
@@ -50,6 +56,15 @@ def _byte(token: str, at: int) -> tuple[int, int]:
 
 def byte_pattern(text: str, offset: int = 0) -> BytePattern:
     """Bytes with x nibbles and at most one `*`; `offset` is added to error columns."""
+    if _PLAIN.fullmatch(text):
+        # No wildcard: read at C speed. Pairs split by a blank are refused here as by _tokens,
+        # and go to the reader below for the message.
+        try:
+            data = bytes.fromhex(text)
+        except ValueError:
+            pass
+        else:
+            return BytePattern(tuple(zip(repeat(0xFF, len(data)), data, strict=True)))
     head: list[tuple[int, int]] = []
     tail: list[tuple[int, int]] = []
     rest_at: int | None = None
@@ -72,11 +87,20 @@ def byte_pattern(text: str, offset: int = 0) -> BytePattern:
 
 def sw_pattern(text: str, offset: int = 0) -> SwPattern:
     """`90 00`, `9000`, `63 Cx`, `61 xx | 90 00`: alternatives of exactly two bytes each."""
+    try:
+        return _sw_pattern(text)
+    except PatternError as exc:
+        raise PatternError(str(exc), exc.at + offset) from None
+
+
+@functools.lru_cache(maxsize=256)
+def _sw_pattern(text: str) -> SwPattern:
+    # A script writes the same few status words on thousands of lines: each is read once.
     alternatives: list[tuple[int, int]] = []
     start = 0
     for part in text.split("|"):
         stripped = part.strip()
-        at = offset + start + (len(part) - len(part.lstrip()))
+        at = start + (len(part) - len(part.lstrip()))
         if not stripped:
             raise PatternError("an empty alternative: a status word is two bytes, e.g. 90 00", at)
         pattern = byte_pattern(stripped, at)

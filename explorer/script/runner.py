@@ -125,6 +125,8 @@ class Control:
 
     def wait_turn(self) -> bool:
         """Before each command: False once stopped; blocks while paused."""
+        if self._go.is_set() and not self._steps:  # running freely: no lock to take
+            return not self._stop.is_set()
         self._go.wait()
         with self._lock:
             if self._steps:
@@ -219,15 +221,19 @@ class _Run:
             raise _Stop
         name, requirement = (self.case.name, self.case.requirement) if self.case else ("", "")
         secret, expected = step.secret, step.expect.text
-        missing = evaluate.unset(step.parts, self.variables)
-        if missing:
-            why = f"${{{missing[0]}}} has no value (a capture found nothing?)"
-            self._failed(self.emit(StepResult(step.place, name, unsent_hex(step), Verdict.ERROR, (why,),
-                                              requirement=requirement, secret=secret, expected=expected)))
-            return
-        apdu = evaluate.assemble(step.parts, self.variables)
-        shown = masked_hex(apdu, step.secret)
-        options = TransmitOptions(auto_get_response=step.get_response, auto_resend=step.resend)
+        parts = step.parts
+        if len(parts) == 1 and type(parts[0]) is bytes:  # written in full: nothing to put in
+            apdu = parts[0]
+        else:
+            missing = evaluate.unset(parts, self.variables)
+            if missing:
+                why = f"${{{missing[0]}}} has no value (a capture found nothing?)"
+                self._failed(self.emit(StepResult(step.place, name, unsent_hex(step), Verdict.ERROR, (why,),
+                                                  requirement=requirement, secret=secret, expected=expected)))
+                return
+            apdu = evaluate.assemble(parts, self.variables)
+        shown = masked_hex(apdu, secret)
+        options = _OPTIONS[step.get_response, step.resend]
         started = time.perf_counter()
         try:
             reply = self.card.send(apdu, options, step.raw, step.place, step.secret)
@@ -237,10 +243,15 @@ class _Run:
                                               secret=secret, expected=expected)))
             return
         seconds = time.perf_counter() - started
-        sw = reply.sw if reply.exchanges and reply.exchanges[-1].sw is not None else None
-        failures = evaluate.check(step.expect, reply.data, sw)
-        if step.expect.empty and sw is not None and self.chain.verdict(sw, apdu) is SwVerdict.STOP:
-            failures.append(f"SW {self.chain.explain_verdict(sw, apdu)}")
+        exchanges = reply.exchanges
+        sw = reply.sw if exchanges and exchanges[-1].sw is not None else None
+        expect = step.expect
+        if not expect.empty:
+            failures = evaluate.check(expect, reply.data, sw)
+        else:
+            failures = []
+            if sw is not None and self.chain.verdict(sw, apdu) is SwVerdict.STOP:
+                failures.append(f"SW {self.chain.explain_verdict(sw, apdu)}")
         for capture in step.captures:
             taken = evaluate.take(capture, reply.data)
             if isinstance(taken, str):
@@ -310,6 +321,11 @@ def _unreached(steps: tuple[Step, ...]) -> list[StepResult | CaseResult]:
         elif isinstance(step, Case):
             out.append(CaseResult(step.name, step.requirement, step.place, Verdict.SKIPPED, ()))
     return out
+
+
+#: The transmit options of a command by its two switches (get-response, resend), made once.
+_OPTIONS = {(g, r): TransmitOptions(auto_get_response=g, auto_resend=r) for g in (True, False)
+            for r in (True, False)}
 
 
 def run(script: Script, card: ScriptCard, *, variables: Mapping[str, bytes] = {},
