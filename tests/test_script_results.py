@@ -47,7 +47,7 @@ def test_readers_line_up_by_command_even_when_their_runs_differ(qtbot: QtBot) ->
     assert model.index(1, model.column(Col.EXPECTED)).data() == "SW 90 00"
     assert model.index(2, model.column(Col.EXPECTED)).data() == "(SW checks)"
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Line", "Command", "SW", "A", "B", "Expected", "Meaning", "ms"]
+    assert headers == ["Line", "Command", "SW", "A", "B", "Expected", "ms", "Meaning"]
     tip = model.index(1, model.column(Col.VERDICT, 0)).data(Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("A: failed")
     assert model.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is None
@@ -107,3 +107,22 @@ def test_variables_are_read_as_name_equals_hex(text: str, values: dict[str, byte
 def test_bad_variables_say_where(text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_variables(text)
+
+
+def test_a_cell_answers_every_role_in_one_call(qtbot: QtBot) -> None:
+    """What a view paints comes through multiData (one call into Python per cell): the same as data()."""
+    from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan
+    from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
+
+    model = ScriptResultsModel()
+    model.start("t.apdu", ["A"], {})
+    model.add(0, [result(7, Verdict.FAILED)])
+    cell = model.index(0, model.column(Col.VERDICT))
+    for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole):
+        item = QModelRoleData(role)
+        model.multiData(cell, QModelRoleDataSpan(item))
+        assert item.data() == cell.data(role)
+    option = QStyleOptionViewItem()
+    QStyledItemDelegate().initStyleOption(option, cell)  # as a view asks before painting
+    assert option.text == "failed"
+    assert option.palette.text().color().name() == cell.data(Qt.ItemDataRole.ForegroundRole).name()

@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
 from explorer.core import card_errors as ce
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions, run_pipeline
 from explorer.script.parser import parse_script
@@ -289,3 +291,28 @@ end
     texts = outline.expectations(script)
     assert [texts[c.place] for c in outline.commands(script.steps)] == [
         "ATR 3B 8E *", "length 8", f"SW 61 xx | 90 00; data 6F *; length >= 4; TLV 6F/84 = {APP}", ""]
+
+
+def test_a_command_after_the_card_went_says_why_not_only_not_connected() -> None:
+    """The monitor may end a session (the card pulled) before a running script's next command:
+    that command's error names the loss, as the card error would have."""
+    from explorer.core.link_modes import Disposition
+    from explorer.link.connection import CardConnection
+    from explorer.virtual.embedded import EmbeddedReaders
+
+    readers = EmbeddedReaders(lambda event: None)
+    reader = readers.add_reader()
+    readers.insert(reader, load_card(CardSource(SourceKind.DEMO)).card)
+    conn = CardConnection(reader, readers.link(reader))
+    try:
+        conn.connect().result(5)
+        assert conn.lose("card removed")
+        with pytest.raises(ce.NotConnected, match="not connected: card removed"):
+            conn.transmit(bytes.fromhex("0084000008")).result(5)
+        conn.connect().result(5)  # a new session: its own story
+        conn.disconnect(Disposition.LEAVE).result(5)
+        with pytest.raises(ce.NotConnected) as plain:
+            conn.transmit(bytes.fromhex("0084000008")).result(5)
+        assert str(plain.value).endswith("not connected to the card")
+    finally:
+        assert conn.close()

@@ -184,7 +184,8 @@ class ScriptPanel(QWidget):
     def _size_columns(self) -> None:
         model, metrics = self.session.model, self.fontMetrics()
         widths = {Col.LINE: "0000", Col.COMMAND: "00 A4 04 00 08 F0 43 41", Col.SW: "90 00 ",
-                  Col.VERDICT: "skipped ", Col.EXPECTED: "SW 61 xx | 90 00", Col.MEANING: "x" * 30}
+                  Col.VERDICT: "skipped ", Col.EXPECTED: "SW 61 xx | 90 00", Col.MS: "0000.0",
+                  Col.MEANING: "x" * 30}
         for section in range(model.columnCount()):
             col = model.column_at(section)
             if col in widths:

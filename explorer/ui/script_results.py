@@ -5,8 +5,9 @@ drive these directly.
 A row is one command as it ran: its place and the how-manieth time that place ran (repeats),
 so the same command on several readers shares a row even when one reader skipped something
 another did not. The columns: line, command (masked as the runner shows it), SW, one verdict
-column per reader, expected, meaning, ms. SW, meaning and ms are the first reader's to run the
-row; each verdict cell's tooltip gives its own reader's SW, time and failures.
+column per reader, expected, ms, and the SW's meaning last (the longest). SW, ms and meaning
+are the first reader's to run the row; each verdict cell's tooltip gives its own reader's SW,
+time and failures.
 
 GUI thread only. Results come in batches (`add`): one insert per batch, whatever its size.
 """
@@ -26,6 +27,7 @@ from explorer.script.model import Place
 from explorer.script.runner import StepResult, Verdict
 from explorer.trace.records import Kind, Records
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS
+from explorer.ui.model_cells import CellsAtOnce
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's first StepResult
@@ -44,8 +46,8 @@ class Col(enum.Enum):
     SW = "SW"
     VERDICT = "Verdict"
     EXPECTED = "Expected"
-    MEANING = "Meaning"
     MS = "ms"
+    MEANING = "Meaning"  # last: the longest text, stretched to the view's edge
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict | None:
@@ -90,7 +92,7 @@ class ResultRow:
         return next(r for r in self.results if r is not None)
 
 
-class ScriptResultsModel(QAbstractTableModel):
+class ScriptResultsModel(CellsAtOnce, QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[ResultRow] = []
@@ -112,7 +114,7 @@ class ScriptResultsModel(QAbstractTableModel):
         self._last = [-1 for _ in readers]
         self._columns = [(Col.LINE, 0), (Col.COMMAND, 0), (Col.SW, 0),
                          *((Col.VERDICT, i) for i in range(len(readers))),
-                         (Col.EXPECTED, 0), (Col.MEANING, 0), (Col.MS, 0)]
+                         (Col.EXPECTED, 0), (Col.MS, 0), (Col.MEANING, 0)]
         self.endResetModel()
 
     @property
