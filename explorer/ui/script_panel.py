@@ -8,11 +8,10 @@ workers, results in batches), the table ui/script_results.py. GUI thread only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QTextCursor
+from PySide6.QtGui import QAction, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,32 +21,29 @@ from PySide6.QtWidgets import (
     QTableView,
     QToolBar,
     QToolButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from explorer.core.hexfmt import to_hex
 from explorer.core.reader_events import MonitorEvent
 from explorer.core.status_words import Severity
 from explorer.link.manager import ConnectionManager
 from explorer.script.runner import StepResult, Verdict
 from explorer.trace.records import Records
-from explorer.ui.background_write import BackgroundWrite, write_private_text
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS
 from explorer.ui.message_line import MessageLine
 from explorer.ui.progress_line import ProgressLine
+from explorer.ui.script_cards import CardsList
 from explorer.ui.script_editor import LineMark, ScriptEditorPane
-from explorer.ui.script_results import RESULT_ROLE, VERDICT_COLOURS, Col
-from explorer.ui.script_session import CardOutcome, Phase, ScriptSession, parse_variables, summary
+from explorer.ui.script_export import REPORTS, ResultsExport
+from explorer.ui.script_results import RESULT_ROLE, Col
+from explorer.ui.script_session import Phase, ScriptSession, parse_variables, summary
 from explorer.ui.splitters import stacked
 
 _MARKS = {Verdict.PASSED: LineMark.PASSED, Verdict.FAILED: LineMark.FAILED, Verdict.ERROR: LineMark.ERROR,
           Verdict.SKIPPED: LineMark.SKIPPED}
 _ERROR = SEVERITY_COLOURS[Severity.ERROR]
 _SUCCESS = SEVERITY_COLOURS[Severity.SUCCESS]
-EXPORT_KINDS = ("junit",)  # HTML and JSON Lines follow (explorer/script reports)
 
 
 def _duration(seconds: float) -> str:
@@ -70,12 +66,12 @@ class ScriptPanel(QWidget):
         self.session.changed.connect(self._update_controls)
         self.session.progressed.connect(self._progressed)
         self.session.finished.connect(self._finished)
-        self.session.card_done.connect(self._card_done)
         self.session.message.connect(self._say)
-        self._writer = BackgroundWrite(self)
-        self._writer.finished.connect(self._written)
+        self._export = ResultsExport(self)
+        self._export.exported.connect(self._written)
         self.pane = ScriptEditorPane(settings)
         self._build()
+        self.session.card_done.connect(self.cards_view.add)
         self._update_controls()
 
     # -- layout ------------------------------------------------------------------------
@@ -142,16 +138,8 @@ class ScriptPanel(QWidget):
         self.session.model.modelReset.connect(self._size_columns)
         self.view.selectionModel().currentRowChanged.connect(self._row_selected)
         self.view.doubleClicked.connect(self._row_opened)
-        self.cards_view = QTreeWidget()
-        self.cards_view.setHeaderLabels(["Card", "ATR", "Verdict", "Time"])
-        self.cards_view.setRootIsDecorated(False)
+        self.cards_view = CardsList()
         self.cards_view.setVisible(False)
-        self.cards_view.setMaximumHeight(self.fontMetrics().height() * 7)
-        cards_header = self.cards_view.header()
-        cards_header.setStretchLastSection(False)
-        cards_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # the ATR
-        for section, sample in ((0, "Card 000"), (2, "passed  "), (3, "00:00:00  ")):
-            cards_header.resizeSection(section, self.fontMetrics().horizontalAdvance(sample) + 16)
 
         results = QWidget()
         lower = QVBoxLayout(results)
@@ -333,16 +321,6 @@ class ScriptPanel(QWidget):
             self.status.setToolTip(full)
         self._update_controls()
 
-    def _card_done(self, card: CardOutcome) -> None:
-        verdict = card.verdict.value if card.verdict is not None else f"not run: {card.note}"
-        item = QTreeWidgetItem([str(card.number), to_hex(card.atr) or "(no ATR)", verdict,
-                                datetime.fromtimestamp(card.at).strftime("%H:%M:%S")])
-        if card.verdict is not None:
-            item.setForeground(2, QColor(VERDICT_COLOURS[card.verdict]))
-        item.setToolTip(1, to_hex(card.atr))
-        self.cards_view.addTopLevelItem(item)
-        self.cards_view.scrollToItem(item)
-
     def _say(self, text: str, colour: str = MUTED) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(f"color:{colour};")
@@ -404,30 +382,20 @@ class ScriptPanel(QWidget):
     def choose_export(self, kind: str) -> None:
         from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
 
-        name = Path(self.pane.display_name).stem or "script"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(Path.home() / f"{name}.xml"),
-                                              "JUnit XML (*.xml);;All files (*)")
+        what, suffix, _ = REPORTS[kind]
+        suggested = Path.home() / f"{Path(self.pane.display_name).stem or 'script'}{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(suggested),
+                                              f"{what} (*{suffix});;All files (*)")
         if path:
             self.export_results(kind, path)
 
     def export_results(self, kind: str, path: str) -> bool:
-        """Write the results of the last run (every reader, every card) as `kind` to `path`, off
-        the GUI thread; `exported` tells how it went. Only "junit" today: HTML and JSON Lines
-        reports plug in here. False when there is nothing to write or the kind is unknown."""
-        runs = list(self.session.runs)
-        if kind not in EXPORT_KINDS or not runs:
-            self._say(f"Nothing to export as {kind}" if runs else "Run a script first: nothing to export",
-                      _ERROR)
-            return False
-
-        def write(target: str) -> None:
-            from explorer.script.junit import junit_xml
-
-            write_private_text(target, junit_xml(runs))
-
-        self._say(f"Writing {path}…")
-        self._writer.start(path, write, name="script-export")
-        return True
+        """Write the results of the last run (every reader, every card) as `kind` (a key of
+        script_export.REPORTS: "junit" today) to `path`, off the GUI thread; `exported` tells how
+        it went. False, and why said, when nothing is written."""
+        why = self._export.start(kind, path, self.session.runs)
+        self._say(f"Writing {path}…" if not why else f"Not exported: {why}", MUTED if not why else _ERROR)
+        return not why
 
     def _written(self, path: str, error: str) -> None:
         if error:
@@ -435,4 +403,3 @@ class ScriptPanel(QWidget):
         else:
             self._say(f"Results written to {path}")
         self.exported.emit(path, error)
-
