@@ -5,6 +5,10 @@ test cases stop or go on, and a stop between commands is honoured."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
+
+import pytest
 
 from explorer.core import card_errors as ce
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions, run_pipeline
@@ -192,3 +196,124 @@ def test_junit_names_a_card_error_as_an_error() -> None:
     (case,) = list(suite)
     (error,) = case.result
     assert isinstance(error, Error) and "the card was removed" in (error.message or "")
+
+
+def _until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait (with a deadline) for a state another thread reaches."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the state never came"
+        threading.Event().wait(0.001)
+
+
+def test_run_to_a_line_pauses_before_the_first_command_at_or_after_it() -> None:
+    text = ("00 84 00 00 08\n00 84 00 00 08\nrepeat 2\n  00 84 00 00 08\nend\n"
+            "00 84 00 00 08\n")
+    control = Control()
+    control.run_to(4, "t.apdu")  # before the run: lines 1 and 2 run, line 4 waits
+    seen: list[int] = []
+    outcome: list[ScriptResult] = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        run_text(text, control=control, on_result=lambda r: seen.append(r.place.line))[0]))
+    worker.start()
+    try:
+        _until(lambda: control.waiting is not None)
+        assert control.waiting is not None and control.waiting.line == 4 and seen == [1, 2]
+        assert control.at == control.waiting
+        control.run_to(4, "t.apdu")  # the waiting command goes first; the repeat's second turn waits
+        _until(lambda: len(seen) == 3 and control.waiting is not None)
+        assert seen == [1, 2, 4] and control.waiting is not None and control.waiting.line == 4
+        control.run_to(2, "other.apdu")  # no command of that file: runs to the end
+        worker.join(5)
+    finally:
+        control.stop()
+        worker.join(5)
+    assert seen == [1, 2, 4, 4, 6] and not outcome[0].stopped
+
+
+def test_pause_forgets_a_run_to_and_a_run_to_past_the_end_runs_through() -> None:
+    control = Control()
+    control.run_to(99)
+    control.pause()  # any other order drops the one-off stop: it now pauses before line 1
+    outcome: list[ScriptResult] = []
+    worker = threading.Thread(target=lambda: outcome.append(run_text("00 84 00 00 08\n00 84 00 00 08\n",
+                                                                     control=control)[0]))
+    worker.start()
+    try:
+        _until(lambda: control.waiting is not None)
+        assert control.waiting is not None and control.waiting.line == 1
+        control.run_to(99)
+        worker.join(5)
+    finally:
+        control.stop()
+        worker.join(5)
+    assert [r.place.line for r in outcome[0].results] == [1, 2]
+
+
+def test_a_card_error_keeps_what_crossed_the_wire() -> None:
+    class Pulled(DemoCard):
+        def _transmit(self, apdu: bytes, origin: Origin) -> Exchange:
+            if origin is Origin.GET_RESPONSE:  # the card goes between the command and its GET RESPONSE
+                error = ce.CardRemoved("Demo reader")
+                error.exchanges = (Exchange("Demo reader", apdu, b"", 1.0, 0.0, origin, error=str(error)),)
+                raise error
+            return super()._transmit(apdu, origin)
+
+    result, _ = run_text(f"00 A4 04 00 08 {APP} 00\n", Pulled())
+    (step,) = result.results
+    assert step.verdict is Verdict.ERROR and step.reply is None
+    assert [e.origin for e in step.exchanges] == [Origin.SCRIPT, Origin.GET_RESPONSE]
+    assert step.exchanges[0].command == bytes.fromhex(f"00A4040008{APP.replace(' ', '')}00")
+
+
+def test_the_outline_counts_repeats_and_spells_expectations() -> None:
+    from explorer.script import outline
+
+    script = parse_script(f"""\
+reset cold atr 3B 8E *
+test "t"
+  repeat 3
+    00 84 00 00 08
+    expect length 8
+    repeat 2
+      00 A4 04 00 08 {APP} 00
+      expect 61 xx | 90 00
+      expect data 6F *
+      expect tlv 6F/84 = {APP}
+      expect length >= 4
+    end
+  end
+end
+00 B0 00 00 00
+""", "t.apdu")
+    assert script.ok
+    assert outline.planned(script.steps) == 1 + 3 * (1 + 2) + 1
+    assert [c.place.line for c in outline.commands(script.steps)] == [1, 4, 7, 15]
+    texts = outline.expectations(script)
+    assert [texts[c.place] for c in outline.commands(script.steps)] == [
+        "ATR 3B 8E *", "length 8", f"SW 61 xx | 90 00; data 6F *; length >= 4; TLV 6F/84 = {APP}", ""]
+
+
+def test_a_command_after_the_card_went_says_why_not_only_not_connected() -> None:
+    """The monitor may end a session (the card pulled) before a running script's next command:
+    that command's error names the loss, as the card error would have."""
+    from explorer.core.link_modes import Disposition
+    from explorer.link.connection import CardConnection
+    from explorer.virtual.embedded import EmbeddedReaders
+
+    readers = EmbeddedReaders(lambda event: None)
+    reader = readers.add_reader()
+    readers.insert(reader, load_card(CardSource(SourceKind.DEMO)).card)
+    conn = CardConnection(reader, readers.link(reader))
+    try:
+        conn.connect().result(5)
+        assert conn.lose("card removed")
+        with pytest.raises(ce.NotConnected, match="not connected: card removed"):
+            conn.transmit(bytes.fromhex("0084000008")).result(5)
+        conn.connect().result(5)  # a new session: its own story
+        conn.disconnect(Disposition.LEAVE).result(5)
+        with pytest.raises(ce.NotConnected) as plain:
+            conn.transmit(bytes.fromhex("0084000008")).result(5)
+        assert str(plain.value).endswith("not connected to the card")
+    finally:
+        assert conn.close()

@@ -143,6 +143,9 @@ class CardConnection:
         self._held = False
         # Where the commands of a running job come from (a script's file:line), for the trace.
         self._where = ""
+        # Why the last session ended on its own (card removed...): a command sent after it says
+        # so, rather than a bare "not connected" (a script racing the monitor's news). Under `_lock`.
+        self._lost = ""
 
     @property
     def state(self) -> LinkState:
@@ -263,6 +266,7 @@ class CardConnection:
             if not self._open or (at is not None and at < self._since):
                 return False
             self._open = False
+            self._lost = reason
             state, self._state = self._state, LinkState(self.reader)
         self._record(LinkEventKind.LOST, state, reason)
         self._submit(self._drop_stale, release)
@@ -366,6 +370,7 @@ class CardConnection:
             state = self._state
             if was_connected:
                 self._state = LinkState(self.reader)
+                self._lost = error.sentence
         if isinstance(error, ce.ServiceGone):
             self._held = False
             self._link.release()
@@ -387,7 +392,9 @@ class CardConnection:
 
     def _need_card(self) -> None:
         if not self._open:
-            raise ce.NotConnected(self.reader)
+            with self._lock:
+                lost = self._lost
+            raise ce.NotConnected(self.reader, sentence=f"not connected: {lost}" if lost else None)
 
     def _connect(self, protocol: Protocol, share: ShareMode) -> LinkState:
         if self._open:
@@ -397,7 +404,7 @@ class CardConnection:
         active, atr = self._call(self._link.connect, protocol, share)
         self._held = True
         with self._lock:
-            self._open, self._since = True, since
+            self._open, self._since, self._lost = True, since, ""
             self._state = state = LinkState(self.reader, True, active, share, atr)
         self._record(LinkEventKind.CONNECTED, state)
         self._changed()
@@ -408,7 +415,7 @@ class CardConnection:
             was_open, self._open = self._open, False
             state = self._state
             if was_open:
-                self._state = LinkState(self.reader)
+                self._state, self._lost = LinkState(self.reader), ""
         if not was_open:
             self._drop_stale()
             return self._state

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from explorer.core.card_errors import CardError
-from explorer.core.exchange import Reply, TransmitOptions
+from explorer.core.exchange import Exchange, Reply, TransmitOptions
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import is_secret_command, mask, masked_hex
 from explorer.core.sw_checks import DEFAULT_CHAIN, CheckChain
@@ -50,7 +50,9 @@ class StepResult:
     """One command or reset as it ran. `shown` is the command as hex, secrets masked. `secret`:
     the script marked the command secret, so reports mask all of its data in every exchange (as
     `shown` is), not only what `sensitive` recognises. `expected`: the expectation as written
-    (`Expectation.text`, `atr …` for a reset), "" when the SW checking chain judged it."""
+    (`Expectation.text`, `atr …` for a reset), "" when the SW checking chain judged it.
+    `partial`: the exchanges of a command that a card error ended (no `reply` then); the trace
+    holds them too, as it holds a reply's."""
 
     place: Place
     case: str
@@ -63,6 +65,13 @@ class StepResult:
     requirement: str = ""  # the test case's requirement ID
     secret: bool = False
     expected: str = ""
+    partial: tuple[Exchange, ...] = ()
+
+    @property
+    def exchanges(self) -> tuple[Exchange, ...]:
+        """What crossed the wire for this command, however it ended (the first is the command
+        itself; a trace record has its reader, time and bytes)."""
+        return self.reply.exchanges if self.reply is not None else self.partial
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,12 @@ class ScriptResult:
 
 
 class Control:
-    """Stop, pause, resume and single-step a running script, from any thread."""
+    """Stop, pause, resume, single-step and run to a line, from any thread.
+
+    Run to a line is a one-off stop: the script pauses before the first command at or after
+    that line of that file (a command waiting when it is asked goes first), and any other
+    order (pause, resume, step, stop) forgets it, as a debugger's "run to cursor" does.
+    """
 
     def __init__(self) -> None:
         self._stop = threading.Event()
@@ -102,32 +116,71 @@ class Control:
         self._go.set()
         self._steps = 0
         self._lock = threading.Lock()
+        self._target: tuple[str | None, int] | None = None
+        self._at: Place | None = None
+        self._waiting: Place | None = None
 
     def stop(self) -> None:
+        with self._lock:
+            self._target = None
         self._stop.set()
         self._go.set()
 
     def pause(self) -> None:
+        with self._lock:
+            self._target = None
         self._go.clear()
 
     def resume(self) -> None:
+        with self._lock:
+            self._target = None
+            self._steps = 0
         self._go.set()
 
     def step(self) -> None:
         """While paused: let one more command run."""
         with self._lock:
+            self._target = None
             self._steps += 1
+        self._go.set()
+
+    def run_to(self, line: int, file: str | None = None) -> None:
+        """Run on, and pause before the first command at or after `line` of `file` (None: any
+        file). Before the script starts, its first command is such a command if it qualifies."""
+        with self._lock:
+            self._target = (file, line)
+            self._steps = 0
         self._go.set()
 
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def wait_turn(self) -> bool:
-        """Before each command: False once stopped; blocks while paused."""
-        if self._go.is_set() and not self._steps:  # running freely: no lock to take
+    @property
+    def at(self) -> Place | None:
+        """The command running or about to run (None before the first)."""
+        return self._at
+
+    @property
+    def waiting(self) -> Place | None:
+        """The command the script is paused before, None while it runs."""
+        return self._waiting
+
+    def wait_turn(self, place: Place | None = None) -> bool:
+        """Before each command (at `place`): False once stopped; blocks while paused."""
+        self._at = place  # one reference set: other threads read it without the lock
+        if self._go.is_set() and not self._steps and self._target is None:  # running freely
             return not self._stop.is_set()
-        self._go.wait()
+        with self._lock:
+            target = self._target
+            if target is not None and place is not None and place.line >= target[1] \
+                    and target[0] in (None, place.file):
+                self._target = None
+                self._go.clear()
+        if not self._go.is_set():
+            self._waiting = place
+            self._go.wait()
+            self._waiting = None
         with self._lock:
             if self._steps:
                 self._steps -= 1
@@ -217,7 +270,7 @@ class _Run:
             raise _Stop
 
     def command(self, step: Command) -> None:
-        if not self.control.wait_turn():
+        if not self.control.wait_turn(step.place):
             raise _Stop
         name, requirement = (self.case.name, self.case.requirement) if self.case else ("", "")
         secret, expected = step.secret, step.expect.text
@@ -240,7 +293,8 @@ class _Run:
         except CardError as exc:
             self._failed(self.emit(StepResult(step.place, name, shown, Verdict.ERROR, (str(exc),),
                                               seconds=time.perf_counter() - started, requirement=requirement,
-                                              secret=secret, expected=expected)))
+                                              secret=secret, expected=expected,
+                                              partial=tuple(exc.exchanges))))
             return
         seconds = time.perf_counter() - started
         exchanges = reply.exchanges
@@ -265,7 +319,7 @@ class _Run:
             self._failed(result)
 
     def reset(self, step: Reset) -> None:
-        if not self.control.wait_turn():
+        if not self.control.wait_turn(step.place):
             raise _Stop
         name, requirement = (self.case.name, self.case.requirement) if self.case else ("", "")
         shown = _reset_shown(step)

@@ -229,8 +229,12 @@ class ConsolePanel(QWidget):
     def on_monitor_event(self, event: MonitorEvent) -> None:
         """A card pulled out (or the service gone) ends our connection: say so now, not at the next send.
 
-        The connection manager records the loss; the quiet disconnect that follows, bound to
-        this connection, lets go of the dead handle. A removed reader stops being the target.
+        The connection manager records the loss and lets go of the dead handle; the quiet
+        follow-up only brings the panel up to date. It must not disconnect: by the time it runs,
+        a new card may be in and a session open on it (a script run on every card inserted
+        connects as soon as the card is seen). A direct session is on the reader, not the card:
+        the manager keeps it, and it is closed here as before. A removed reader stops being the
+        target.
         """
         if isinstance(event, ReaderRemoved) and event.reader == self._reader:
             self._drop_target(event.reader)
@@ -240,11 +244,17 @@ class ConsolePanel(QWidget):
             return
         if isinstance(event, CardRemoved) and event.reader == self._reader:
             self.transcript.add_note("The card was removed: connection closed.", _ERROR)
-            self._start(self.disconnect_card(conn=conn), quiet=True)
+            direct = conn.state.share is ShareMode.DIRECT
+            self._start(self.disconnect_card(conn=conn) if direct else self._session_lost(conn), quiet=True)
         elif isinstance(event, ServiceLost) and not conn.embedded:
             self.transcript.add_note(f"PC/SC service lost ({event.reason}): connection closed.",
                                      _ERROR)
-            self._start(self.disconnect_card(conn=conn), quiet=True)
+            self._start(self._session_lost(conn), quiet=True)
+
+    async def _session_lost(self, conn: CardConnection) -> None:
+        """Wait for the connection's worker to let go of the lost handle (the manager asked it
+        to); `_guard` then shows the state. Nothing is sent and nothing disconnected."""
+        await conn.run_job(lambda session: None)
 
     def _drop_target(self, reader: str) -> None:
         conn = self._manager.get(reader)

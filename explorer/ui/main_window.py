@@ -21,6 +21,7 @@ from explorer.trace.store import TraceStore
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.reader_tree import ReaderTreePanel
+from explorer.ui.script_panel import ScriptPanel
 from explorer.ui.trace_panel import TracePanel
 from explorer.ui.trace_window import TraceOpener, TraceWindow
 from explorer.ui.virtual_reader import VirtualReaderMenu
@@ -71,11 +72,19 @@ class MainWindow(QMainWindow):
         self.trace = TracePanel(self.store, settings)
         self._wire_trace_rows(self.trace)
         self._add_dock("trace", "Trace", self.trace, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.script = ScriptPanel(self.manager, self.store, settings, self.readers.selected_reader,
+                                  self.readers.model.cards)
+        self.script.record_wanted.connect(self.show_record)
+        self.readers.selection_changed.connect(lambda reader, atr: self.script.on_targets_changed())
+        self._add_dock("script", "Script", self.script, Qt.DockWidgetArea.LeftDockWidgetArea)
         # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
         d = self.docks
         self.splitDockWidget(d["readers"], d["console"], Qt.Orientation.Horizontal)
         self.splitDockWidget(d["readers"], d["atr"], Qt.Orientation.Vertical)
         self.splitDockWidget(d["console"], d["trace"], Qt.Orientation.Vertical)
+        # The script panel beside the console: both talk to the card, one at a time on screen.
+        self.tabifyDockWidget(d["console"], d["script"])
+        d["console"].raise_()
         self.resize(1200, 800)
         self.resizeDocks([d["readers"], d["console"]], [560, 640], Qt.Orientation.Horizontal)
         self.resizeDocks([d["readers"], d["atr"]], [200, 600], Qt.Orientation.Vertical)
@@ -166,6 +175,14 @@ class MainWindow(QMainWindow):
         if send and not self.console.send_loaded():
             self.statusBar().showMessage(f"Not sent: {self.console.reason_label.text()}", 8000)
 
+    def show_record(self, seq: int) -> None:
+        """A trace record (a script result's) selected in the trace panel, which is brought up."""
+        self.trace.poll()
+        if self.trace.select_seq(seq):
+            self.docks["trace"].raise_()
+        else:
+            self.statusBar().showMessage(f"Trace record {seq} is hidden by the trace's filter", 8000)
+
     def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{key}")  # saveState needs stable names
@@ -188,6 +205,12 @@ class MainWindow(QMainWindow):
         self.virtual.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.virtual.inserted.connect(self._virtual_card_inserted)
         self.menuBar().addMenu(self.virtual)
+        script_menu = self.menuBar().addMenu("&Script")
+        for action in self.script.menu_actions():
+            if action is None:
+                script_menu.addSeparator()
+            else:
+                script_menu.addAction(action)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -218,6 +241,8 @@ class MainWindow(QMainWindow):
         self.manager.observe(event)
         self.readers.apply(event)
         self.atr.on_monitor_event(event)
+        # After the tree: a run on every card asks it which readers hold a card.
+        self.script.on_monitor_event(event)
         if isinstance(event, CardInserted) and event.reader in self._select_when_in:
             self._select_when_in.discard(event.reader)
             self.readers.select_card(event.reader)
@@ -261,6 +286,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         # A worker stuck on a silent card must not hold the window open: it is a daemon.
+        self.script.shutdown()  # a paused script would hold its reader's worker forever
         self.manager.close_all(timeout=1.0)
         self.trace.stop()
         self.atr.stop()

@@ -79,6 +79,10 @@ class ReaderTreeModel(ColumnHeaders, QAbstractItemModel):
     def card_count(self) -> int:
         return sum(r.card is not None for r in self._readers)
 
+    def cards(self) -> dict[str, bytes]:
+        """The readers with a card in, and each card's ATR (b"" for a mute card), in tree order."""
+        return {r.name: r.card.atr for r in self._readers if r.card is not None}
+
     def reader_index(self, name: str) -> QModelIndex:
         for row, reader in enumerate(self._readers):
             if reader.name == name:

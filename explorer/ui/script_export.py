@@ -1,0 +1,48 @@
+"""Reports of the script panel's runs, written off the GUI thread (BackgroundWrite).
+
+JUnit XML today (explorer/script/junit.py); the HTML and JSON Lines reports plug in at
+REPORTS. GUI thread only; the report is made and written on the writing thread, from the
+frozen ScriptRuns handed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.script.runs import ScriptRun
+from explorer.ui.background_write import BackgroundWrite, write_private_text
+
+
+def _junit(runs: Sequence[ScriptRun]) -> str:
+    from explorer.script.junit import junit_xml
+
+    return junit_xml(runs)
+
+
+#: kind -> (what the menu and the file dialog call it, file suffix, the report's text)
+REPORTS: dict[str, tuple[str, str, Callable[[Sequence[ScriptRun]], str]]] = {
+    "junit": ("JUnit XML", ".xml", _junit),
+}
+
+
+class ResultsExport(QObject):
+    exported = Signal(str, str)  # path, error ("" when written)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._writer = BackgroundWrite(self)
+        self._writer.finished.connect(self.exported)
+
+    def start(self, kind: str, path: str, runs: Sequence[ScriptRun]) -> str:
+        """Start writing; "" when it started, else why not."""
+        if kind not in REPORTS:
+            return f"no {kind} report yet (there are: {', '.join(REPORTS)})"
+        if not runs:
+            return "run a script first: nothing to export"
+        make = REPORTS[kind][2]
+        frozen = tuple(runs)
+        self._writer.start(path, lambda target: write_private_text(target, make(frozen)),
+                           name="script-export")
+        return ""

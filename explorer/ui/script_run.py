@@ -1,0 +1,140 @@
+"""A script run from the window on one reader: connect if need be (shared, as the console
+does), then the whole script as ONE job on the reader's worker (CardConnection.run_job), its
+results handed to the GUI thread in batches.
+
+Thread rules: a `ScriptJob` lives on the GUI thread. On the reader's worker, each frozen
+StepResult goes into a list under a lock (with a nap now and then on a virtual card, see
+_NAP); the GUI thread `take`s what has come, on a timer
+(ui/script_session.py), so a fast card costs the window one model update per tick, not one
+queued event per result (thousands a second, which Qt delivers in one go: the window would
+stall for the whole burst). `finished` is a queued signal carrying a frozen `JobEnd`, emitted
+after the last result. Nothing on the worker touches a widget or a model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from explorer.core.card_errors import CardError
+from explorer.core.link_modes import Protocol, ShareMode
+from explorer.link.connection import CardConnection, LinkState, WorkerSession
+from explorer.link.manager import ConnectionManager
+from explorer.script.model import Script
+from explorer.script.runner import Control, ScriptResult, StepResult, run
+from explorer.script.runs import ScriptRun
+
+# An in-process virtual card is Python too: its worker never waits on a reader, so it holds the
+# GIL but for the interpreter's forced switches, and every call the GUI thread makes into Python
+# (a timer, a cell painted) waits up to 5 ms for it; the window got one event-loop turn in
+# 50-70 ms. Napping 0.5 ms every 2 ms of script gives the GUI thread GIL-free moments (median
+# turn 11-23 ms, 10-15% fewer commands a second). A real reader releases the GIL in every
+# transmit: no nap there.
+_RUN_FOR = 0.002
+_NAP = 0.0005
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """How a job ended: its run (None when it never started: no card, no connection), the
+    card error that stopped it from starting, or a bug (`crash`, re-raised on the GUI thread so
+    the crash dialog reports it)."""
+
+    reader: str
+    run: ScriptRun | None
+    error: str = ""
+    crash: BaseException | None = None
+
+
+class ScriptJob(QObject):
+    finished = Signal(object)  # JobEnd
+
+    def __init__(self, manager: ConnectionManager, reader: str, script: Script,
+                 variables: Mapping[str, bytes], *, card: int = 0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.script = script
+        self.card = card
+        self.control = Control()
+        self.done = False
+        self._manager = manager
+        self._variables = dict(variables)
+        self._lock = threading.Lock()
+        self._pending: list[StepResult] = []
+        self._atr = b""
+        self._naps = False
+        self._awake_since = 0.0
+        self.finished.connect(self._note_done, Qt.ConnectionType.QueuedConnection)
+
+    def start(self) -> None:
+        """GUI thread: returns at once; the connect and the run happen on the reader's worker."""
+        try:
+            conn = self._manager.open(self.reader)
+        except CardError as exc:
+            self._end(JobEnd(self.reader, None, str(exc)))
+            return
+        if conn.state.connected:
+            self._submit(conn, conn.state)
+        else:
+            conn.connect(Protocol.ANY, ShareMode.SHARED).add_done_callback(
+                lambda future: self._connected(conn, future))
+
+    def take(self) -> list[StepResult]:
+        """GUI thread: the results that came since the last take, in order."""
+        with self._lock:
+            taken, self._pending = self._pending, []
+        return taken
+
+    # -- on the reader's worker ----------------------------------------------------------
+
+    def _connected(self, conn: CardConnection, future: Future[LinkState]) -> None:
+        try:
+            state = future.result()
+        except CardError as exc:
+            self._end(JobEnd(self.reader, None, f"could not connect: {exc}"))
+        except Exception as exc:  # a bug: the GUI thread reports it
+            self._end(JobEnd(self.reader, None, "internal error", exc))
+        else:
+            self._submit(conn, state)
+
+    def _submit(self, conn: CardConnection, state: LinkState) -> None:
+        self._atr = state.atr
+        self._naps = conn.embedded
+        self._awake_since = time.perf_counter()
+        conn.run_job(self._job).add_done_callback(self._job_done)
+
+    def _job(self, session: WorkerSession) -> ScriptResult:
+        return run(self.script, session, variables=self._variables, on_result=self._note,
+                   control=self.control)
+
+    def _note(self, result: StepResult) -> None:
+        with self._lock:
+            self._pending.append(result)
+        if self._naps:
+            now = time.perf_counter()
+            if now - self._awake_since > _RUN_FOR:
+                time.sleep(_NAP)
+                self._awake_since = time.perf_counter()
+
+    def _job_done(self, future: Future[ScriptResult]) -> None:
+        try:
+            result = future.result()
+        except CardError as exc:  # the connection closed before the job began (reader removed)
+            self._end(JobEnd(self.reader, None, str(exc)))
+        except Exception as exc:
+            self._end(JobEnd(self.reader, None, "internal error", exc))
+        else:
+            self._end(JobEnd(self.reader, ScriptRun(result, self.reader, self._atr, self.card)))
+
+    def _end(self, end: JobEnd) -> None:
+        with contextlib.suppress(RuntimeError):  # the panel went away meanwhile
+            self.finished.emit(end)
+
+    def _note_done(self, end: object) -> None:
+        self.done = True
