@@ -374,14 +374,14 @@ def test_the_window_stays_live_through_5000_results(window: MainWindow, qtbot: Q
     assert longest < 0.2, f"the event loop stalled {longest * 1000:.0f} ms"
 
 
-def test_export_results_as_junit_off_the_gui_thread(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+def test_export_results_as_junit_html_and_json_lines_off_the_gui_thread(
+        window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
     from junitparser import JUnitXml
 
     panel = window.script
     assert not panel.export_results("junit", str(tmp_path / "none.xml"))  # nothing run yet
     run_text(qtbot, panel, SCRIPT)
     assert panel.export_button.isEnabled()
-    assert not panel.export_results("html", str(tmp_path / "r.html"))  # not yet: JUnit only
     path = tmp_path / "results.xml"
     with qtbot.waitSignal(panel.exported, timeout=5000) as written:
         assert panel.export_results("junit", str(path))
@@ -390,6 +390,15 @@ def test_export_results_as_junit_off_the_gui_thread(window: MainWindow, qtbot: Q
     (suite,) = list(JUnitXml.fromfile(str(path)))
     assert (suite.tests, suite.failures, suite.errors) == (2, 0, 0)
     assert suite.name == f"untitled.apdu on {FIRST}"
+    for kind, name in (("html", "r.html"), ("jsonl", "r.jsonl")):
+        with qtbot.waitSignal(panel.exported, timeout=5000) as written:
+            assert panel.export_results(kind, str(tmp_path / name))
+        assert written.args == [str(tmp_path / name), ""]
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600
+    assert "<script" not in (tmp_path / "r.html").read_text() and FIRST in (tmp_path / "r.html").read_text()
+    from explorer.script.results_jsonl import read_results_file
+
+    assert [o["kind"] for o in read_results_file(tmp_path / "r.jsonl")] == ["result", "result", "run"]
 
 
 def test_the_script_dock_sits_beside_the_console_and_keeps_its_place(

@@ -1,8 +1,8 @@
 """Reports of the script panel's runs, written off the GUI thread (BackgroundWrite).
 
-JUnit XML today (explorer/script/junit.py); the HTML and JSON Lines reports plug in at
-REPORTS. GUI thread only; the report is made and written on the writing thread, from the
-frozen ScriptRuns handed over.
+JUnit XML, the self-contained HTML report and JSON Lines, the same as `card-explorer run`
+writes them (explorer/script/). GUI thread only; the report is made and written on the
+writing thread, from the frozen ScriptRuns handed over.
 """
 
 from __future__ import annotations
@@ -21,9 +21,27 @@ def _junit(runs: Sequence[ScriptRun]) -> str:
     return junit_xml(runs)
 
 
+def _html(runs: Sequence[ScriptRun]) -> str:
+    from explorer.script.report_html import html_report
+
+    return html_report(runs)
+
+
+def _jsonl(runs: Sequence[ScriptRun]) -> str:
+    import io
+
+    from explorer.script.results_jsonl import write_results
+
+    out = io.StringIO()
+    write_results(runs, out)
+    return out.getvalue()
+
+
 #: kind -> (what the menu and the file dialog call it, file suffix, the report's text)
 REPORTS: dict[str, tuple[str, str, Callable[[Sequence[ScriptRun]], str]]] = {
     "junit": ("JUnit XML", ".xml", _junit),
+    "html": ("HTML report", ".html", _html),
+    "jsonl": ("JSON Lines", ".jsonl", _jsonl),
 }
 
 

@@ -7,6 +7,7 @@ workers, results in batches), the table ui/script_results.py. GUI thread only.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -103,9 +104,14 @@ class ScriptPanel(QWidget):
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         export_menu = QMenu(self.export_button)
-        self.export_junit_action = export_menu.addAction("JUnit XML…", lambda: self.choose_export("junit"))
-        self.export_junit_action.setToolTip("The results of the last run (every reader, every card) as "
-                                            "JUnit XML, for CI servers")
+        tips = {"junit": "for CI servers", "html": "to read or hand on: every exchange, secrets masked",
+                "jsonl": "one object per command result, for scripts and jq"}
+        self.export_actions: list[QAction] = []
+        for kind, (what, _, _) in REPORTS.items():
+            action = export_menu.addAction(f"{what}…", functools.partial(self.choose_export, kind))
+            action.setToolTip(f"The results of the last run (every reader, every card) as {what}, "
+                              f"{tips[kind]}")
+            self.export_actions.append(action)
         self.export_button.setMenu(export_menu)
         bar.addWidget(self.export_button)
 
@@ -182,7 +188,7 @@ class ScriptPanel(QWidget):
     def menu_actions(self) -> list[QAction | None]:
         """What the window's Script menu offers (None: a separator)."""
         return [self.run_action, self.stop_action, self.pause_action, self.step_action, self.run_to_action,
-                None, self.each_card_action, None, self.export_junit_action]
+                None, self.each_card_action, None, *self.export_actions]
 
     def on_targets_changed(self) -> None:
         """The selected reader changed (the reader tree)."""
@@ -341,7 +347,8 @@ class ScriptPanel(QWidget):
         self.readers_button.setEnabled(not running)
         self.variables.setReadOnly(running)
         self.export_button.setEnabled(not running and bool(s.runs))
-        self.export_junit_action.setEnabled(self.export_button.isEnabled())
+        for action in self.export_actions:
+            action.setEnabled(self.export_button.isEnabled())
         chosen = [r for r in self._chosen if r in self._cards()]
         self.readers_button.setText(f"{len(chosen)} readers" if len(chosen) > 1
                                     else "Selected reader" if not chosen else "1 reader")
