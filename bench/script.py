@@ -365,35 +365,19 @@ def multi_side(cards: Sequence[Card], script: Path, n: int) -> float:
 
 
 class WindowSide:
-    """A live MainWindow; runs a script as the script panel does, on the reader's worker."""
+    """A live MainWindow whose Script panel runs the script, as a tester's click on Run does:
+    the panel's own job on the reader's worker, its results batched into the table, the gutter
+    and the progress line."""
 
     def __init__(self, workdir: Path) -> None:
         # The window writes a journal and settings: into the bench's directory, not the user's.
         os.environ["XDG_DATA_HOME"] = str(workdir / "data")
         import qasync
-        from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
+        from PySide6.QtCore import QSettings, QTimer
         from PySide6.QtWidgets import QApplication
 
         from explorer.pcsc.qt_monitor import MonitorBridge
         from explorer.ui.main_window import MainWindow
-
-        class Results(QObject):
-            """On the GUI thread: gets each StepResult by a queued signal, as the panel will."""
-
-            forward = Signal(object)
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.got: list[object] = []
-                self.wanted = 0
-                self.all_in: asyncio.Future[float] | None = None
-                self.forward.connect(self.take, Qt.ConnectionType.QueuedConnection)
-
-            @Slot(object)
-            def take(self, result: object) -> None:
-                self.got.append(result)
-                if len(self.got) == self.wanted and self.all_in is not None:
-                    self.all_in.set_result(now())
 
         self.app = QApplication.instance() or QApplication([])
         self.loop = qasync.QEventLoop(self.app)
@@ -402,41 +386,53 @@ class WindowSide:
         self.window = MainWindow(self.bridge, QSettings(str(workdir / "settings.ini"),
                                                         QSettings.Format.IniFormat))
         self.window.show()
+        self.window.docks["script"].raise_()
         self.bridge.start()
-        self.results = Results()
         self.ticks: list[float] = []
         self.timer = QTimer()
         self.timer.setInterval(GAP_TIMER_MS)
         self.timer.timeout.connect(lambda: self.ticks.append(now()))
 
-    def run(self, card: Card, script: Any, n: int) -> tuple[float, float, float]:
-        """(the card's span, the longest event-loop gap, when the GUI had the last result
-        after the card's last answer), all in seconds."""
-        from explorer.core.link_modes import Protocol, ShareMode
-        from explorer.script.runner import Verdict, run
+    def run(self, card: Card, text: str, n: int) -> tuple[float, float, float]:
+        """(the card's span, the longest event-loop gap from Run to the last result shown, when
+        the panel had the last result after the card's last answer), all in seconds."""
+        from explorer.script.runner import Verdict
 
-        conn = self.window.manager.open(card.reader)
-        results = self.results
-        emit = results.forward.emit
+        panel = self.window.script
+        panel.pane.set_text(text)
+        panel.choose_readers([card.reader])
 
         async def scenario() -> float:
-            if not conn.state.connected:  # once: the window keeps its session, as a user would
-                await conn.connect(Protocol.ANY, ShareMode.SHARED)
-            results.got.clear()
-            results.wanted = n
-            results.all_in = asyncio.get_running_loop().create_future()
+            if card.reader not in panel.targets():  # the monitor has not seen the card yet
+                await asyncio.sleep(0.05)
+                return 0.0
+            done = asyncio.get_running_loop().create_future()
+
+            def finished() -> None:
+                if not done.done():
+                    done.set_result(now())
+
+            panel.session.finished.connect(finished)
             self.ticks.clear()
             self.timer.start()
             card.mark()
-            outcome = await conn.run_job(lambda session: run(script, session, on_result=emit))
+            try:
+                if not panel.run():
+                    raise RuntimeError(f"window: not run: {panel.status.text()}")
+                last = await asyncio.wait_for(done, 120)
+            finally:
+                self.timer.stop()
+                panel.session.finished.disconnect(finished)
+            outcome = panel.session.runs[-1].result
             if outcome.count(Verdict.PASSED) != n:
                 failed = next((r for r in outcome.results if r.verdict is not Verdict.PASSED), None)
                 raise RuntimeError(f"window: {outcome.verdict.value}: {failed}")
-            last = await asyncio.wait_for(results.all_in, 60)
-            self.timer.stop()
             return last
 
-        last = self.loop.run_until_complete(scenario())
+        deadline = time.monotonic() + 10
+        while not (last := self.loop.run_until_complete(scenario())):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"window: {card.reader} shows no card")
         stamps = card.stamps()
         ticks = self.ticks
         gap = max((b - a for a, b in itertools.pairwise(ticks)), default=0.0)
@@ -473,8 +469,8 @@ def single_reader(bed: PcscBed, reader: str, work: Path, n: int, rounds: int) ->
     one.write_text(script_text(cmds[:1], expectations=True))
     table = work / "echo.json"
     table.write_text(json.dumps([(c.hex(), d.hex()) for c, d in cmds]))
-    parsed = parse_script(script.read_text(), str(script))
-    assert parsed.ok, parsed.diagnostics
+    text = script.read_text()
+    assert parse_script(text, str(script)).ok
     spans: dict[str, list[float]] = {"cli": [], "window": [], "raw": []}
     walls: list[float] = []
     starts: list[float] = []
@@ -493,7 +489,7 @@ def single_reader(bed: PcscBed, reader: str, work: Path, n: int, rounds: int) ->
                         card.mark()
                         starts.append(cli("run", "--reader", reader, str(one))[0])
                     elif side == "window":
-                        s, gap, lag = window.run(card, parsed, n)
+                        s, gap, lag = window.run(card, text, n)
                         gaps.append(gap)
                         lags.append(lag)
                     else:

@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
 from explorer.core.reader_events import MonitorEvent
 from explorer.core.status_words import Severity
 from explorer.link.manager import ConnectionManager
+from explorer.script.model import Script
 from explorer.script.runner import StepResult, Verdict
 from explorer.trace.records import Records
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS
 from explorer.ui.message_line import MessageLine
 from explorer.ui.progress_line import ProgressLine
 from explorer.ui.script_cards import CardsList
+from explorer.ui.script_check import INLINE_LIMIT
 from explorer.ui.script_editor import LineMark, ScriptEditorPane
 from explorer.ui.script_export import REPORTS, ResultsExport
 from explorer.ui.script_results import RESULT_ROLE, Col
@@ -63,6 +65,7 @@ class ScriptPanel(QWidget):
         self._selected_reader = selected_reader
         self._cards = cards
         self._chosen: list[str] = []  # readers ticked in the chooser (none: the selected reader)
+        self._reading = False  # a large script is being read before its run
         self.session = ScriptSession(manager, records, cards, self)
         self.session.changed.connect(self._update_controls)
         self.session.progressed.connect(self._progressed)
@@ -231,8 +234,11 @@ class ScriptPanel(QWidget):
     # -- running ------------------------------------------------------------------------
 
     def run(self, *, run_to: int | None = None, step: bool = False) -> bool:
-        """Parse, then run on the targets; False (and the reason shown) when nothing is sent."""
-        if self.session.running:
+        """Parse, then run on the targets; False (and the reason shown) when nothing is sent.
+        A large script is read on a background thread first (a 5,000-line script would hold
+        the window ~100 ms): True then means it is being read, and an error in it is shown
+        when the reading ends."""
+        if self.session.running or self._reading:
             return False
         readers = self.targets()
         if not readers:
@@ -243,7 +249,31 @@ class ScriptPanel(QWidget):
         except ValueError as exc:
             self._say(f"Variables: {exc}. Nothing was sent.", _ERROR)
             return False
-        script = self.pane.script(set(variables))
+        known = set(variables)
+        if len(self.pane.text()) <= INLINE_LIMIT:
+            return self._start(self.pane.script(known), readers, variables, run_to, step)
+        self._reading = True
+        self.pane.set_read_only(True)
+        self._say("Reading the script…")
+        self._update_controls()
+
+        def read(script: Script) -> None:
+            self._reading = False
+            self.pane.set_read_only(False)
+            if not self._start(script, self.targets(), variables, run_to, step):
+                self._update_controls()
+
+        def failed(exc: BaseException) -> None:
+            self._reading = False
+            self.pane.set_read_only(False)
+            self._say(f"The script could not be read: {exc}. Nothing was sent.", _ERROR)
+            self._update_controls()
+
+        self.pane.script_later(known, read, failed)
+        return True
+
+    def _start(self, script: Script, readers: list[str], variables: dict[str, bytes],
+               run_to: int | None, step: bool) -> bool:
         errors = [d for d in script.diagnostics if d.level.value == "error"]
         if errors:
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -251,6 +281,9 @@ class ScriptPanel(QWidget):
             return False
         if not script.steps:
             self._say("The script has no command to run.", _ERROR)
+            return False
+        if not readers:
+            self._say("The reader's card went while the script was read. Nothing was sent.", _ERROR)
             return False
         self.pane.clear_marks()
         self.pane.set_read_only(True)
@@ -333,7 +366,7 @@ class ScriptPanel(QWidget):
 
     def _update_controls(self) -> None:
         s = self.session
-        running, paused = s.running, s.paused
+        running, paused = s.running or self._reading, s.paused
         in_run = s.phase is Phase.RUNNING
         can_start = not running and bool(self.targets())
         self.run_action.setEnabled(can_start)

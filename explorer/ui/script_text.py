@@ -171,10 +171,12 @@ class ScriptTextEdit(QPlainTextEdit):
         self._selections.stop()
         selections: list[QTextEdit.ExtraSelection] = []
         document = self.document()
-        for line, (mark, _) in list(self._marks.items())[:MAX_TINTS]:
-            colour = _TINTS.get(mark)
+        # Only failed, error and running lines are tinted: a run's thousands of passed lines are
+        # not looked at again on every batch of results.
+        tinted = [(line, colour) for line, (mark, _) in self._marks.items() if (colour := _TINTS.get(mark))]
+        for line, colour in tinted[:MAX_TINTS]:
             block = document.findBlockByNumber(line - 1)
-            if colour is None or not block.isValid():
+            if not block.isValid():
                 continue
             tint = QColor(colour)
             tint.setAlpha(28)
