@@ -9,6 +9,8 @@ dialog forced by the hidden hook (CARD_EXPLORER_CRASH_TEST, explorer/ui/crash.py
 Usage: python docs/screenshot.py [OUTDIR]
        python docs/screenshot.py --crash-only [--screen 1024x700] [OUTDIR]
            only the crash dialog, no pcscd (the window runs without PC/SC)
+       python docs/screenshot.py --script-only [--screen 1024x700] [OUTDIR]
+           only the Script panel (script-panel.png), on two embedded readers, no pcscd
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,8 +152,67 @@ def crash_dialog(app: object, outdir: Path) -> None:
     os.environ.pop(crash.TEST_HOOK_ENV)
 
 
+def script_panel(app: object, outdir: Path) -> None:
+    """The Script dock after a run of the shipped demo-card example on two embedded readers, with
+    a wrong PIN: one test case fails on both, its lines marked, the rest passed."""
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.assets import asset_path
+    from explorer.link.bridge import EventBridge
+    from explorer.ui.main_window import MainWindow
+    from explorer.virtual.card_sources import CardSource, SourceKind
+    from tests.conftest import until
+
+    assert isinstance(app, QApplication)
+    home = Path(tempfile.mkdtemp(prefix="home-"))
+    bridge = EventBridge()
+    window = MainWindow(bridge, QSettings(str(home / "s.ini"), QSettings.Format.IniFormat))
+    screen = window.screen().availableGeometry()
+    window.resize(min(1360, screen.width()), min(860, screen.height()))
+    window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        async def run() -> None:
+            first = window.start_virtual_reader()
+            await until(bridge.card_inserted, what="the demo card")  # type: ignore[attr-defined]
+            second = window.virtual.add_reader()
+            window.virtual.insert(CardSource(SourceKind.DEMO), second)
+            await until(bridge.card_inserted, what="the second card")  # type: ignore[attr-defined]
+            window.docks["script"].raise_()
+            panel = window.script
+            panel.pane.open_example(asset_path("scripts", "demo-card.apdu"))
+            panel.variables.setText("PIN=31 32 33 35 FF FF FF FF")
+            panel.choose_readers([first, second])
+            assert panel.run(), panel.status.text()
+            await until(panel.session.finished, what="the run")
+            panel.pane.editor.setFocus()
+            await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
+
+        loop.run_until_complete(run())
+        frame = window.frameGeometry()
+        name = f"script-panel-{frame.width()}x{frame.height()}.png"
+        window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height()).save(
+            str(Path(tempfile.gettempdir()) / name))
+        window.docks["script"].grab().save(str(outdir / "script-panel.png"))
+        window.script.shutdown()
+        window.manager.close_all()
+    window.close()
+
+
+def script_only(args: list[str]) -> int:
+    """--script-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
+    return _alone(args, script_panel, "script-panel.png")
+
+
 def crash_only(args: list[str]) -> int:
     """--crash-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
+    return _alone(args, crash_dialog, "crash-dialog.png")
+
+
+def _alone(args: list[str], shoot: Callable[[object, Path], None], what: str) -> int:
     size = "1440x900"
     if "--screen" in args:
         i = args.index("--screen")
@@ -163,8 +225,8 @@ def crash_only(args: list[str]) -> int:
         from PySide6.QtWidgets import QApplication
 
         app = QApplication([])
-        crash_dialog(app, outdir)
-        print(f"saved crash-dialog.png in {outdir}")
+        shoot(app, outdir)
+        print(f"saved {what} in {outdir}")
     finally:
         xvfb.terminate()
         xvfb.wait(10)
@@ -174,6 +236,8 @@ def crash_only(args: list[str]) -> int:
 def main() -> int:
     if "--crash-only" in sys.argv:
         return crash_only([a for a in sys.argv[1:] if a != "--crash-only"])
+    if "--script-only" in sys.argv:
+        return script_only([a for a in sys.argv[1:] if a != "--script-only"])
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
     xvfb = subprocess.Popen(["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"])
     os.environ.update(DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=tempfile.mkdtemp())
@@ -234,8 +298,9 @@ def main() -> int:
         bridge.stop()
         window.close()
         crash_dialog(app, outdir)
-        print(f"saved main-window.png, console.png, atr.png, trace.png, virtual-reader.png and "
-              f"crash-dialog.png in {outdir}")
+        script_panel(app, outdir)
+        print(f"saved main-window.png, console.png, atr.png, trace.png, virtual-reader.png, "
+              f"crash-dialog.png and script-panel.png in {outdir}")
     finally:
         if link is not None:
             link.remove()

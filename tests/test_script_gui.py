@@ -184,7 +184,7 @@ def test_stop_a_long_script_mid_way(window: MainWindow, qtbot: QtBot) -> None:
     rows = panel.session.model.rowCount()
     (run,) = panel.session.runs
     assert run.result.stopped and len(run.result.results) == rows < 1_000_000
-    assert panel.progress.text().startswith(f"{rows:,} / 1,000,001 commands")
+    assert panel.progress.text() == f"{rows:,} of 1,000,001 commands run"  # said so once it ended
     assert panel.pane.mark(2) is LineMark.PASSED and panel.pane.mark(4) is LineMark.SKIPPED
     assert "stopped" in panel.status.text()
     sent = len(script_records(window))
@@ -442,3 +442,38 @@ def test_every_card_ends_when_its_reader_goes_and_closing_mid_run_leaves_no_thre
     session.jobs[0].control.pause()
     qtbot.waitUntil(lambda: session.jobs[0].control.waiting is not None, timeout=5000)
     window.close()
+
+
+def test_the_garbage_collector_waits_while_results_pour_in(window: MainWindow, qtbot: QtBot) -> None:
+    """A full collection in a run walks every result and trace record with the GIL held (30-80 ms of
+    frozen window at 5,000 commands): it waits for the run's end, and comes back after it."""
+    import gc
+
+    panel = window.script
+    assert gc.isenabled()
+    panel.pane.set_text(SCRIPT)
+    assert panel.run(step=True)  # paused before its first command: the run is on
+    qtbot.waitUntil(lambda: panel.session.waiting_at is not None, timeout=5000)
+    assert not gc.isenabled()
+    panel.stop()
+    finish(qtbot, panel)
+    assert gc.isenabled()
+
+
+def test_variables_given_in_the_panel_count_as_set_for_the_live_check(
+        window: MainWindow, qtbot: QtBot) -> None:
+    panel = window.script
+    with qtbot.waitSignal(panel.pane.checked, timeout=5000):
+        panel.pane.set_text("00 20 00 81 08 ${PIN}\n")
+    check = panel.pane.last_check
+    assert check is not None and any("${PIN} is not set" in str(d) for d in check.diagnostics)
+    with qtbot.waitSignal(panel.pane.checked, timeout=5000):
+        panel.variables.setText("PIN=31323334FFFFFFFF")
+    check = panel.pane.last_check
+    assert check is not None and not check.diagnostics
+
+
+def test_a_reader_chosen_twice_runs_once(window: MainWindow, qtbot: QtBot) -> None:
+    panel = window.script
+    panel.choose_readers([FIRST, FIRST])
+    assert panel.targets() == [FIRST]

@@ -7,6 +7,7 @@ workers, results in batches), the table ui/script_results.py. GUI thread only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -124,6 +125,7 @@ class ScriptPanel(QWidget):
         self.variables.setToolTip("Values for ${NAME} in the script, NAME=HEX separated by commas or spaces; "
                                   "kept for this session only, never written to the settings")
         self.variables.setClearButtonEnabled(True)
+        self.variables.textChanged.connect(self._variables_changed)
 
         self.progress = ProgressLine()
         widest = "00,000 / 00,000 commands · about 00:00 left"
@@ -161,7 +163,7 @@ class ScriptPanel(QWidget):
         lower.addLayout(state)
         lower.addWidget(self.view, 1)
         lower.addWidget(self.cards_view)
-        split = stacked(self.pane, results, 2, 3)
+        split = stacked(self.pane, results, 1, 1)  # the editor above its toolbar and message: as tall
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
@@ -210,7 +212,7 @@ class ScriptPanel(QWidget):
 
     def choose_readers(self, readers: list[str]) -> None:
         """Run on these readers together (empty: on the selected reader)."""
-        self._chosen = list(readers)
+        self._chosen = list(dict.fromkeys(readers))  # a reader once: one job per reader
         self._update_controls()
 
     def _fill_readers(self) -> None:
@@ -347,9 +349,16 @@ class ScriptPanel(QWidget):
         if not view.selectionModel().hasSelection():
             view.scrollToBottom()
 
+    def _variables_changed(self, text: str) -> None:
+        """Names given here are set for the editor's live check too (as --var is for the CLI)."""
+        with contextlib.suppress(ValueError):  # said when Run is pressed; the names stay as they were
+            self.pane.set_known(set(parse_variables(text)))
+
     def _finished(self) -> None:
         s = self.session
         self._progressed()
+        if s.runs and s.done < s.total:  # ended early (a failure, a stop, a card error)
+            self.progress.set_progress(1, 1, f"{s.done:,} of {s.total:,} commands run")
         for line in s.skipped_lines():
             self.pane.set_mark(line, LineMark.SKIPPED)
         self.pane.set_read_only(False)

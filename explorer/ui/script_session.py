@@ -12,6 +12,7 @@ as many ticks as it takes 30 ms slices, not 5,000 updates).
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import re
 import time
@@ -28,6 +29,7 @@ from explorer.script.model import Script
 from explorer.script.runner import Verdict
 from explorer.script.runs import ScriptRun
 from explorer.trace.records import Records
+from explorer.ui.background import collector_held
 from explorer.ui.script_results import RANK, ScriptResultsModel, TraceLinks
 from explorer.ui.script_run import JobEnd, ScriptJob
 
@@ -120,6 +122,7 @@ class ScriptSession(QObject):
         self._variables: dict[str, bytes] = {}
         self._each_reader: str | None = None
         self._readers: list[str] = []
+        self._collector: contextlib.ExitStack | None = None  # collector_held while running
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -335,7 +338,19 @@ class ScriptSession(QObject):
         for job in self.jobs:
             job.control.stop()
         self._timer.stop()
+        if self._collector is not None:
+            self._collector.close()
+            self._collector = None
 
     def _set_phase(self, phase: Phase) -> None:
         self.phase = phase
+        # While a run's results pour in (thousands a second, each with its trace records) a full
+        # collection would walk them all with the GIL held: 30-80 ms of frozen window in a 5,000-
+        # command run. The collector waits for the run's end (a card's, on every card inserted).
+        if phase is Phase.RUNNING and self._collector is None:
+            self._collector = contextlib.ExitStack()
+            self._collector.enter_context(collector_held())
+        elif phase is not Phase.RUNNING and self._collector is not None:
+            self._collector.close()
+            self._collector = None
         self.changed.emit()
