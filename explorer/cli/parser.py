@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from types import ModuleType
 
 
 class VersionAction(argparse.Action):
@@ -35,8 +36,6 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser for `argv`: with only the sub-parser of the command it names, when it names
     one (a command's module may import what its defaults need: `emulate` the virtual card, so
     every `run` would pay for it); with all of them otherwise (no command, or one misspelt)."""
-    import importlib
-
     named = next((arg for arg in argv or () if not arg.startswith("-")), None)
     commands = (named,) if named in COMMANDS else COMMANDS
     parser = argparse.ArgumentParser(
@@ -50,5 +49,27 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                         help="log more (-vv logs APDU traffic)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in commands:
-        importlib.import_module(f"explorer.cli.{command}").add_parser(sub)
+        _module(command).add_parser(sub)
     return parser
+
+
+def _module(command: str) -> ModuleType:
+    # Plain import statements, not importlib with a name made at run time: PyInstaller finds
+    # a bundle's modules by reading the imports, and a bundle without them could not start.
+    if command == "readers":
+        from explorer.cli import readers
+        return readers
+    if command == "monitor":
+        from explorer.cli import monitor
+        return monitor
+    if command == "emulate":
+        from explorer.cli import emulate
+        return emulate
+    if command == "send":
+        from explorer.cli import send
+        return send
+    if command == "run":
+        from explorer.cli import run
+        return run
+    from explorer.cli import atr
+    return atr
