@@ -399,7 +399,10 @@ class WindowSide:
         from explorer.script.runner import Verdict
 
         panel = self.window.script
-        panel.pane.set_text(text)
+        if panel.pane.text() != text:
+            # As a tester does: the script is opened (laid out, painted and checked), then Run.
+            panel.pane.set_text(text)
+            self.loop.run_until_complete(asyncio.sleep(1.0))
         panel.choose_readers([card.reader])
 
         async def scenario() -> float:

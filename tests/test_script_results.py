@@ -17,7 +17,7 @@ from explorer.ui.script_session import parse_variables
 
 
 def result(line: int, verdict: Verdict = Verdict.PASSED, file: str = "t.apdu") -> StepResult:
-    return StepResult(Place(file, line), "", f"CMD {line}", verdict)
+    return StepResult(Place(file, line), "", f"CMD {line}", verdict, expected="sw 90 00" if line == 2 else "")
 
 
 def lines(model: ScriptResultsModel) -> list[str]:
@@ -32,7 +32,7 @@ def verdicts(model: ScriptResultsModel, reader: int) -> list[str]:
 
 def test_readers_line_up_by_command_even_when_their_runs_differ(qtbot: QtBot) -> None:
     model = ScriptResultsModel()
-    model.start("t.apdu", ["A", "B"], {Place("t.apdu", 2): "SW 90 00"})
+    model.start("t.apdu", ["A", "B"])
     inserted: list[tuple[int, int]] = []
     model.rowsInserted.connect(lambda parent, first, last: inserted.append((first, last)))
     # A's case failed at line 2 and skipped line 3; line 5 ran twice (a repeat).
@@ -44,7 +44,7 @@ def test_readers_line_up_by_command_even_when_their_runs_differ(qtbot: QtBot) ->
     assert verdicts(model, 1) == ["passed", "passed", "passed", "passed", ""]
     model.add(1, [result(5)])  # B's second turn of line 5 fills the row A made
     assert verdicts(model, 1)[-1] == "passed" and model.rowCount() == 5
-    assert model.index(1, model.column(Col.EXPECTED)).data() == "SW 90 00"
+    assert model.index(1, model.column(Col.EXPECTED)).data() == "sw 90 00"  # as the script says it
     assert model.index(2, model.column(Col.EXPECTED)).data() == "(SW checks)"
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["Line", "Command", "SW", "A", "B", "Expected", "ms", "Meaning"]
@@ -58,7 +58,7 @@ def test_readers_line_up_by_command_even_when_their_runs_differ(qtbot: QtBot) ->
 
 def test_an_included_file_shows_its_name_and_a_one_reader_header_says_verdict(qtbot: QtBot) -> None:
     model = ScriptResultsModel()
-    model.start("t.apdu", ["A"], {})
+    model.start("t.apdu", ["A"])
     model.add(0, [result(3, file="common.apdu"), result(4)])
     assert lines(model) == ["common.apdu:3", "4"]
     assert model.headerData(model.column(Col.VERDICT), Qt.Orientation.Horizontal) == "Verdict"
@@ -115,7 +115,7 @@ def test_a_cell_answers_every_role_in_one_call(qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
     model = ScriptResultsModel()
-    model.start("t.apdu", ["A"], {})
+    model.start("t.apdu", ["A"])
     model.add(0, [result(7, Verdict.FAILED)])
     cell = model.index(0, model.column(Col.VERDICT))
     for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole):

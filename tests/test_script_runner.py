@@ -12,6 +12,7 @@ import pytest
 
 from explorer.core import card_errors as ce
 from explorer.core.exchange import Exchange, Origin, Reply, TransmitOptions, run_pipeline
+from explorer.script.model import Command
 from explorer.script.parser import parse_script
 from explorer.script.runner import Control, ScriptResult, StepResult, Verdict, run
 from explorer.script.runs import ScriptRun
@@ -266,7 +267,7 @@ def test_a_card_error_keeps_what_crossed_the_wire() -> None:
     assert step.exchanges[0].command == bytes.fromhex(f"00A4040008{APP.replace(' ', '')}00")
 
 
-def test_the_outline_counts_repeats_and_spells_expectations() -> None:
+def test_the_outline_counts_repeats_and_expectations_are_spelt_as_written() -> None:
     from explorer.script import outline
 
     script = parse_script(f"""\
@@ -289,9 +290,9 @@ end
     assert script.ok
     assert outline.planned(script.steps) == 1 + 3 * (1 + 2) + 1
     assert [c.place.line for c in outline.commands(script.steps)] == [1, 4, 7, 15]
-    texts = outline.expectations(script)
-    assert [texts[c.place] for c in outline.commands(script.steps)] == [
-        "ATR 3B 8E *", "length 8", f"SW 61 xx | 90 00; data 6F *; length >= 4; TLV 6F/84 = {APP}", ""]
+    commands = outline.commands(script.steps)
+    assert [c.expect.text for c in commands if isinstance(c, Command)] == [
+        "length 8", f"sw 61 xx | 90 00; data 6F *; length >= 4; tlv 6F/84 = {APP}", ""]
 
 
 def test_a_command_after_the_card_went_says_why_not_only_not_connected() -> None:

@@ -98,18 +98,17 @@ class ScriptResultsModel(CellsAtOnce, QAbstractTableModel):
         self._rows: list[ResultRow] = []
         self._readers: list[str] = []
         self._file = ""
-        self._expected: dict[Place, str] = {}
         self._where: dict[tuple[Place, int], int] = {}  # (place, turn) -> row
         self._turns: list[dict[Place, int]] = []  # per reader: how often each place ran
         self._last: list[int] = []  # per reader: the row of its latest result
         self._columns: list[tuple[Col, int]] = []
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
 
-    def start(self, file: str, readers: Sequence[str], expected: dict[Place, str]) -> None:
+    def start(self, file: str, readers: Sequence[str]) -> None:
         """A new run of the script `file` on `readers`: no rows, a verdict column per reader."""
         self.beginResetModel()
         self._rows, self._where = [], {}
-        self._readers, self._file, self._expected = list(readers), file, expected
+        self._readers, self._file = list(readers), file
         self._turns = [{} for _ in readers]
         self._last = [-1 for _ in readers]
         self._columns = [(Col.LINE, 0), (Col.COMMAND, 0), (Col.SW, 0),
@@ -130,7 +129,7 @@ class ScriptResultsModel(CellsAtOnce, QAbstractTableModel):
     def add(self, reader: int, results: Sequence[StepResult]) -> None:
         """Results of the reader in column `reader`, in the order they ran. Thousands come a second:
         this loop is kept flat (no call per result but the row's making)."""
-        rows, where, turns, expected = self._rows, self._where, self._turns[reader], self._expected
+        rows, where, turns = self._rows, self._where, self._turns[reader]
         width, last = len(self._readers), self._last[reader]
         new: list[ResultRow] = []
         base = len(rows)
@@ -145,13 +144,13 @@ class ScriptResultsModel(CellsAtOnce, QAbstractTableModel):
                 if row == base + len(new):
                     cells: list[StepResult | None] = [None] * width
                     cells[reader] = result
-                    new.append(ResultRow(place, turn, result.shown, expected.get(place, ""), cells))
+                    new.append(ResultRow(place, turn, result.shown, result.expected, cells))
                     where[key] = last = row
                     continue
                 # Another reader ran ahead (this one went where that one did not): after its own last.
                 self._commit(new)
                 new = []
-                made = ResultRow(place, turn, result.shown, expected.get(place, ""), [None] * width)
+                made = ResultRow(place, turn, result.shown, result.expected, [None] * width)
                 self._insert(row, made)
                 base = len(rows)
                 low, high = low + (low >= row), high + (high >= row)
@@ -164,10 +163,6 @@ class ScriptResultsModel(CellsAtOnce, QAbstractTableModel):
         self._commit(new)
         if high >= low:
             self.dataChanged.emit(self.index(low, 0), self.index(high, len(self._columns) - 1))
-
-    def _row(self, result: StepResult, turn: int) -> ResultRow:
-        return ResultRow(result.place, turn, result.shown, self._expected.get(result.place, ""),
-                         [None] * len(self._readers))
 
     def _commit(self, new: list[ResultRow]) -> None:
         if new:
