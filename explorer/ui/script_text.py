@@ -67,6 +67,7 @@ class ScriptTextEdit(QPlainTextEdit):
                                 "checks its answer (docs/scripts.md)")
         self.gutter = Gutter(self)
         self._marks: dict[int, tuple[LineMark, str]] = {}
+        self._tinted: dict[int, str] = {}  # the marked lines with a tint (failed, error, running): colour
         self._anchors: dict[int, QTextCursor] = {}
         self._underlines: list[Underline] = []
         # line -> (start, end, underline), in UTF-16 units of that line: for the tooltip
@@ -103,6 +104,7 @@ class ScriptTextEdit(QPlainTextEdit):
     # -- marks ----------------------------------------------------------------------------
 
     def set_mark(self, line: int, mark: LineMark, detail: str = "") -> None:
+        was = self._marks.get(line, (LineMark.NONE, ""))[0]
         if mark is LineMark.NONE:
             self._marks.pop(line, None)
             self._anchors.pop(line, None)
@@ -114,7 +116,14 @@ class ScriptTextEdit(QPlainTextEdit):
             if line not in self._anchors:
                 self._anchors[line] = QTextCursor(block)
         self.gutter.update()
-        self._selections.start()
+        if mark in _TINTS:
+            self._tinted[line] = _TINTS[mark]
+        else:
+            self._tinted.pop(line, None)
+        if (mark in _TINTS) or (was in _TINTS):
+            # Tints change with failed, error and running lines only: a run's thousands of passed
+            # lines do not rebuild them.
+            self._selections.start()
 
     def mark(self, line: int) -> LineMark:
         return self._marks.get(line, (LineMark.NONE, ""))[0]
@@ -131,6 +140,7 @@ class ScriptTextEdit(QPlainTextEdit):
 
     def clear_marks(self) -> None:
         self._marks.clear()
+        self._tinted.clear()
         self._anchors.clear()
         self.gutter.update()
         self._selections.start()
@@ -149,6 +159,7 @@ class ScriptTextEdit(QPlainTextEdit):
                 marks[moved] = self._marks[line]
                 anchors[moved] = cursor
         self._marks, self._anchors = marks, anchors
+        self._tinted = {line: colour for line, (mark, _) in marks.items() if (colour := _TINTS.get(mark))}
         self._selections.start()
 
     # -- diagnostics ----------------------------------------------------------------------
@@ -173,8 +184,7 @@ class ScriptTextEdit(QPlainTextEdit):
         document = self.document()
         # Only failed, error and running lines are tinted: a run's thousands of passed lines are
         # not looked at again on every batch of results.
-        tinted = [(line, colour) for line, (mark, _) in self._marks.items() if (colour := _TINTS.get(mark))]
-        for line, colour in tinted[:MAX_TINTS]:
+        for line, colour in list(self._tinted.items())[:MAX_TINTS]:
             block = document.findBlockByNumber(line - 1)
             if not block.isValid():
                 continue
