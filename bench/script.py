@@ -51,7 +51,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from smartcard import scard  # noqa: E402
 
-from tests.testbed import PcscBed, bench_bed  # noqa: E402
+from tests.testbed import PcscBed, bench_bed, empty_readers  # noqa: E402
 
 GOAL_RATIO_CLI = 1.10
 GOAL_RATIO_WINDOW = 1.15
@@ -246,19 +246,6 @@ def wait_cards(readers: Sequence[str], present: bool, timeout: float = 10.0) -> 
             if all(bool(state & scard.SCARD_STATE_PRESENT) == present for _, state in states):
                 return
         raise RuntimeError(f"cards {'never came' if present else 'never left'} within {timeout} s")
-    finally:
-        scard.SCardReleaseContext(ctx)
-
-
-def empty_readers(bed: PcscBed) -> list[str]:
-    """The bed's readers without a card (another user of the bed may hold some)."""
-    _, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    try:
-        names = bed.reader_names
-        hresult, states = scard.SCardGetStatusChange(ctx, 0, [(n, scard.SCARD_STATE_UNAWARE) for n in names])
-        if hresult != scard.SCARD_S_SUCCESS:
-            raise RuntimeError(scard.SCardGetErrorMessage(hresult))
-        return [str(name) for name, state, _ in states if not state & scard.SCARD_STATE_PRESENT]
     finally:
         scard.SCardReleaseContext(ctx)
 

@@ -39,7 +39,7 @@ from explorer.core.exchange import Reply  # noqa: E402
 from explorer.core.link_modes import Protocol, ShareMode  # noqa: E402
 from explorer.pcsc.connection import PcscConnection  # noqa: E402
 from explorer.pcsc.session import Session  # noqa: E402
-from tests.testbed import PcscBed, bench_bed  # noqa: E402
+from tests.testbed import PcscBed, bench_bed, empty_readers  # noqa: E402
 
 GOAL_RATIO = 1.10
 GOAL_WORKER_EXTRA_US = 60.0
@@ -142,18 +142,10 @@ def run_block(send: Callable[[], None], count: int, out: list[float]) -> float:
 
 def free_reader(bed: PcscBed) -> str:
     """The first test-bed reader without a card (another user of the bed may hold one)."""
-    _, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    try:
-        names = bed.reader_names
-        hresult, states = scard.SCardGetStatusChange(ctx, 0, [(n, scard.SCARD_STATE_UNAWARE) for n in names])
-        if hresult != scard.SCARD_S_SUCCESS:
-            raise RuntimeError(scard.SCardGetErrorMessage(hresult))
-        for name, state, _ in states:
-            if not state & scard.SCARD_STATE_PRESENT:
-                return str(name)
+    readers = empty_readers(bed)
+    if not readers:
         raise RuntimeError("every test-bed reader has a card in it")
-    finally:
-        scard.SCardReleaseContext(ctx)
+    return readers[0]
 
 
 def measure(bed: PcscBed, samples: int, block: int) -> dict[str, object]:

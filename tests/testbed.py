@@ -189,6 +189,19 @@ class PcscBed:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def empty_readers(bed: PcscBed) -> list[str]:
+    """The bed's readers without a card (another user of the bed may hold some)."""
+    _, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    try:
+        names = bed.reader_names
+        hresult, states = scard.SCardGetStatusChange(ctx, 0, [(n, scard.SCARD_STATE_UNAWARE) for n in names])
+        if hresult != scard.SCARD_S_SUCCESS:
+            raise RuntimeError(scard.SCardGetErrorMessage(hresult))
+        return [str(name) for name, state, _ in states if not state & scard.SCARD_STATE_PRESENT]
+    finally:
+        scard.SCardReleaseContext(ctx)
+
+
 @contextlib.contextmanager
 def machine_lock(deadline: float = 1800.0) -> Iterator[None]:
     """Hold the machine's test-bed lock; waits up to `deadline` seconds for another run."""
