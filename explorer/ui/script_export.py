@@ -7,9 +7,13 @@ writing thread, from the frozen ScriptRuns handed over.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from explorer.script.runs import ScriptRun
 from explorer.ui.background_write import BackgroundWrite, write_private_text
@@ -64,3 +68,29 @@ class ResultsExport(QObject):
         self._writer.start(path, lambda target: write_private_text(target, make(frozen)),
                            name="script-export")
         return ""
+
+
+_TIPS = {"junit": "for CI servers", "html": "to read or hand on: every exchange, secrets masked",
+         "jsonl": "one object per command result, for scripts and jq"}
+
+
+def export_menu(button: QToolButton, choose: Callable[[str], None]) -> list[QAction]:
+    """The button's menu, an entry per report (`choose(kind)` when picked); its actions."""
+    menu = QMenu(button)
+    actions = []
+    for kind, (what, _, _) in REPORTS.items():
+        action = menu.addAction(f"{what}…", functools.partial(choose, kind))
+        action.setToolTip(f"The results of the last run (every reader, every card) as {what}, {_TIPS[kind]}")
+        actions.append(action)
+    button.setMenu(menu)
+    return actions
+
+
+def ask_export_path(parent: QWidget, kind: str, stem: str) -> str:
+    """Where to write a `kind` report, asked in a file dialog ("" when cancelled)."""
+    from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
+
+    what, suffix, _ = REPORTS[kind]
+    path, _ = QFileDialog.getSaveFileName(parent, "Export the results", str(Path.home() / f"{stem}{suffix}"),
+                                          f"{what} (*{suffix});;All files (*)")
+    return path

@@ -8,7 +8,6 @@ workers, results in batches), the table ui/script_results.py. GUI thread only.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -39,7 +38,7 @@ from explorer.ui.progress_line import ProgressLine
 from explorer.ui.script_cards import CardsList
 from explorer.ui.script_check import INLINE_LIMIT
 from explorer.ui.script_editor import LineMark, ScriptEditorPane
-from explorer.ui.script_export import REPORTS, ResultsExport
+from explorer.ui.script_export import ResultsExport, ask_export_path, export_menu
 from explorer.ui.script_results import RESULT_ROLE, Col
 from explorer.ui.script_session import Phase, ScriptSession, parse_variables, summary
 from explorer.ui.splitters import stacked
@@ -107,16 +106,7 @@ class ScriptPanel(QWidget):
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        export_menu = QMenu(self.export_button)
-        tips = {"junit": "for CI servers", "html": "to read or hand on: every exchange, secrets masked",
-                "jsonl": "one object per command result, for scripts and jq"}
-        self.export_actions: list[QAction] = []
-        for kind, (what, _, _) in REPORTS.items():
-            action = export_menu.addAction(f"{what}…", functools.partial(self.choose_export, kind))
-            action.setToolTip(f"The results of the last run (every reader, every card) as {what}, "
-                              f"{tips[kind]}")
-            self.export_actions.append(action)
-        self.export_button.setMenu(export_menu)
+        self.export_actions = export_menu(self.export_button, self.choose_export)
         bar.addWidget(self.export_button)
 
         self.variables = QLineEdit()
@@ -429,18 +419,13 @@ class ScriptPanel(QWidget):
     # -- exports ----------------------------------------------------------------------------------
 
     def choose_export(self, kind: str) -> None:
-        from PySide6.QtWidgets import QFileDialog  # dialogs are imported when opened
-
-        what, suffix, _ = REPORTS[kind]
-        suggested = Path.home() / f"{Path(self.pane.display_name).stem or 'script'}{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self, "Export the results", str(suggested),
-                                              f"{what} (*{suffix});;All files (*)")
+        path = ask_export_path(self, kind, Path(self.pane.display_name).stem or "script")
         if path:
             self.export_results(kind, path)
 
     def export_results(self, kind: str, path: str) -> bool:
         """Write the results of the last run (every reader, every card) as `kind` (a key of
-        script_export.REPORTS: "junit" today) to `path`, off the GUI thread; `exported` tells how
+        script_export.REPORTS) to `path`, off the GUI thread; `exported` tells how
         it went. False, and why said, when nothing is written."""
         why = self._export.start(kind, path, self.session.runs)
         self._say(f"Writing {path}…" if not why else f"Not exported: {why}", MUTED if not why else _ERROR)
