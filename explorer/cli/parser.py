@@ -29,7 +29,7 @@ class VersionAction(argparse.Action):
 
 
 #: The commands, each a module of explorer.cli with `add_parser`, in the order --help lists them.
-COMMANDS = ("readers", "monitor", "emulate", "send", "run", "atr")
+COMMANDS = ("readers", "monitor", "emulate", "send", "run", "analyze", "atr")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -71,5 +71,8 @@ def _module(command: str) -> ModuleType:
     if command == "run":
         from explorer.cli import run
         return run
+    if command == "analyze":
+        from explorer.cli import analyze
+        return analyze
     from explorer.cli import atr
     return atr

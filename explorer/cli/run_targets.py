@@ -84,7 +84,7 @@ def targets(args: argparse.Namespace) -> list[Target]:
     if args.profile:
         if args.reader or args.all_readers or args.each_card:
             raise Usage("--profile runs on its own virtual reader: no --reader, --all-readers or --each-card")
-        return [_virtual(args.profile)]
+        return [virtual_target(args.profile)]
     from explorer.cli.bad_input import BadInput
     from explorer.cli.run_send import choose_reader
     from explorer.pcsc.connection import PcscLink
@@ -120,7 +120,8 @@ def _only_reader(names: list[str]) -> str:
     return names[0]
 
 
-def _virtual(profile: str) -> Target:
+def virtual_target(profile: str) -> Target:
+    """An in-process virtual reader with the card of `profile` ("demo" or a profile file)."""
     from explorer.virtual.card_sources import CardSource, CardSourceError, SourceKind, load_card
     from explorer.virtual.embedded import EmbeddedReaders
 

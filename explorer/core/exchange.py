@@ -22,6 +22,7 @@ class Origin(enum.Enum):
 
     CONSOLE = "console"
     SCRIPT = "script"
+    ANALYZER = "analyzer"  # a card analyzer reading what a card holds (explorer.apps)
     CLI = "cli"
     API = "api"
     GET_RESPONSE = "get response"  # sent automatically on 61xx

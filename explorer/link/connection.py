@@ -236,11 +236,11 @@ class CardConnection:
             self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
             raise
 
-    def run_job(self, job: Callable[[WorkerSession], T]) -> CardFuture[T]:
-        """`job(session)` as one job on this connection's worker: a whole script's commands go
-        out one after another with no thread hand-off between them. The session is only for
-        use inside the job, on the worker."""
-        return self._submit(lambda: job(WorkerSession(self)))
+    def run_job(self, job: Callable[[WorkerSession], T], origin: Origin = Origin.SCRIPT) -> CardFuture[T]:
+        """`job(session)` as one job on this connection's worker: a whole script's (or an
+        analysis's) commands go out one after another with no thread hand-off between them,
+        traced with `origin`. The session is only for use inside the job, on the worker."""
+        return self._submit(lambda: job(WorkerSession(self, origin)))
 
     def _refuse(self, apdu: bytes) -> ce.InvalidCommand | None:
         if surely_valid(apdu):
@@ -505,11 +505,12 @@ class CardConnection:
 
 class WorkerSession:
     """A connection seen from inside a job on its worker (CardConnection.run_job): commands and
-    resets run right here, in order, each exchange in the trace with origin "script" and the
-    place it came from. Worker thread only."""
+    resets run right here, in order, each exchange in the trace with the job's origin ("script",
+    "analyzer") and the place it came from. Worker thread only."""
 
-    def __init__(self, connection: CardConnection) -> None:
+    def __init__(self, connection: CardConnection, origin: Origin = Origin.SCRIPT) -> None:
         self._connection = connection
+        self._origin = origin
 
     def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object = "",
              secret: bool = False) -> Reply:
@@ -519,8 +520,8 @@ class WorkerSession:
         conn._where = f"{place}; {MARKED}" if secret else str(place)
         try:
             if as_is:
-                return conn._send_as_is(apdu, Origin.SCRIPT)
-            return conn._pipeline(apdu, Origin.SCRIPT, options)
+                return conn._send_as_is(apdu, self._origin)
+            return conn._pipeline(apdu, self._origin, options)
         finally:
             conn._where = ""
 

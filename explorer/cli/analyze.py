@@ -1,0 +1,36 @@
+"""`card-explorer analyze`: what a card holds, read and explained (file system, GlobalPlatform…).
+
+    card-explorer analyze --profile demo
+    card-explorer analyze --reader "Virtual PCD 00 00" --only gp --json
+
+Read-only: a command that changes the card (EMV GET PROCESSING OPTIONS) is sent only with
+--allow-gpo. Exit codes: 0 analysed, 2 usage, 3 no PC/SC service, 4 card error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("analyze", help="read and explain what a card holds",
+                       description="Read what a card holds (files, GlobalPlatform data…) and explain it.")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--reader", metavar="NAME",
+                       help="PC/SC reader, or a unique part of its name (default: the reader with a card)")
+    where.add_argument("--profile", metavar="demo|FILE",
+                       help="analyze a virtual card with this profile, in-process (no PC/SC needed)")
+    p.add_argument("--only", metavar="KEYS", help="analyzers to run, comma separated (default: all)")
+    p.add_argument("--allow-gpo", action="store_true",
+                   help="allow commands that change the card (EMV GET PROCESSING OPTIONS increments the ATC)")
+    p.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--reveal", action="store_true",
+                   help="show sensitive values (PAN, track 2) in clear in every output")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from explorer.cli.run_analyze import run_analyze
+
+    return run_analyze(args)

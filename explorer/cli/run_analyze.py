@@ -1,0 +1,88 @@
+"""The work of `card-explorer analyze` (explorer.cli.analyze has the parser)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from explorer.apps.analysis import Analysis, run_analyzers
+from explorer.apps.session import AnalysisSession
+from explorer.cli.run_targets import NoService, Target, Usage, virtual_target
+from explorer.core import card_errors as ce
+from explorer.core.exchange import Origin, TransmitOptions
+from explorer.core.link_modes import Disposition, Protocol, ShareMode
+from explorer.link.connection import CardConnection, WorkerSession
+
+PROG = "card-explorer analyze"
+
+
+def _target(args: argparse.Namespace) -> Target:
+    if args.profile:
+        return virtual_target(args.profile)
+    import functools
+
+    from explorer.cli.bad_input import BadInput
+    from explorer.cli.run_send import choose_reader
+    from explorer.pcsc.connection import PcscLink
+    from explorer.pcsc.context import ServiceUnavailable
+
+    try:
+        reader = choose_reader(args.reader)
+    except BadInput as exc:
+        raise Usage(str(exc)) from None
+    except ServiceUnavailable as exc:
+        raise NoService(str(exc)) from None
+    return Target(reader, functools.partial(PcscLink, reader))
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from explorer.apps.registry import analyzers
+    from explorer.cli import EXIT_CARD_ERROR, EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK, EXIT_USAGE
+
+    try:
+        chosen = analyzers([k.strip() for k in args.only.split(",") if k.strip()] if args.only else None)
+        target = _target(args)
+    except (Usage, ValueError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NoService as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_NO_SERVICE
+    conn = CardConnection(target.reader, target.link())
+    session: AnalysisSession | None = None
+
+    def job(worker: WorkerSession) -> Analysis:
+        nonlocal session
+        session = AnalysisSession(lambda apdu: worker.send(apdu, TransmitOptions(), False, "analyze"),
+                                  allow_changes=args.allow_gpo)
+        return run_analyzers(session, chosen, target.reader, atr)
+
+    try:
+        atr = conn.connect(Protocol.ANY, ShareMode.SHARED).result().atr
+        analysis = conn.run_job(job, Origin.ANALYZER).result()
+    except ce.CardError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_NO_SERVICE if isinstance(exc, ce.ServiceGone) else EXIT_CARD_ERROR
+    except KeyboardInterrupt:
+        if session is not None:
+            session.cancel()
+        return EXIT_INTERRUPTED
+    finally:
+        conn.close(Disposition.LEAVE, timeout=1.0)
+    from explorer.apps.report import analysis_html, analysis_json, analysis_text
+
+    if args.json:
+        print(json.dumps(analysis_json(analysis, args.reveal), ensure_ascii=False, indent=1))
+    else:
+        sys.stdout.write(analysis_text(analysis, args.reveal))
+    if args.html:
+        from explorer.private_files import open_private
+
+        try:
+            with open_private(args.html, "w") as out:
+                out.write(analysis_html(analysis, args.reveal))
+        except OSError as exc:
+            print(f"{PROG}: cannot write {args.html}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    return EXIT_OK
