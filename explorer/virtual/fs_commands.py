@@ -167,6 +167,8 @@ def fcp(node: Node) -> bytes:
 
 
 def fci(node: Node) -> bytes:
+    if node.spec.fci is not None:
+        return node.spec.fci
     return tlv(0x6F, fcp_objects(node) + _proprietary(node))
 
 

@@ -11,7 +11,8 @@ The format (resources/cards/README.md has it in full, demo.json is the example):
              {"fid": "0101", "type": "EF", "structure": "transparent", "text": "Hello",
               "sfi": 1, "read": "always", "update": "pin:81"}]}]}}
 
-MF/DF keys: fid, type, name (DF name), label, fci_proprietary, children. EF
+MF/DF keys: fid, type, name (DF name), label, fci_proprietary, fci (the whole FCI
+as a card sends it, instead of one built from the others), children. EF
 keys: fid, type, structure (transparent, linear-fixed, linear-variable,
 cyclic), sfi, read/update (always, never, pin:RR), and the data: content
 (hex) or text plus size for transparent EFs, records plus record_size for
@@ -121,6 +122,8 @@ class FileSpec:
     read: Access = ALWAYS
     update: Access = NEVER
     children: tuple[FileSpec, ...] = ()
+    #: The FCI as given (`fci`): SELECT with P2=00 answers it instead of the one built from the file.
+    fci: bytes | None = None
 
     @property
     def is_df(self) -> bool:
@@ -143,7 +146,10 @@ class CardProfile:
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
 _TOP_OPTIONAL = {"description", "t0", "pins", "data_objects"}
-_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "children"}
+_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "children"}
+#: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
+#: in one short answer.
+MAX_FCI = 255
 _EF_KEYS = {"fid", "type", "structure", "sfi", "read", "update", "content", "text", "size", "records",
             "record_size"}
 
@@ -283,12 +289,30 @@ class _Files:
         bad = decode_tlv(extra).error
         if bad is not None:  # it goes inside A5, where a reader's TLV parser meets it
             raise _fail(f"fci_proprietary is not BER-TLV ({bad.message})", where)
+        fci = self._fci(obj, where)
         raw_children = obj.get("children", [])
         if not isinstance(raw_children, list):
             raise _fail(f"children must be a list, found {describe(raw_children)}", where)
         children = tuple(self.read(c, f"{where}.children[{i}]", False) for i, c in enumerate(raw_children))
         self._check_siblings(children, fid, where)
-        return FileSpec(fid, kind, name, label, extra, children=children)
+        return FileSpec(fid, kind, name, label, extra, children=children, fci=fci)
+
+    @staticmethod
+    def _fci(obj: dict[str, Any], where: str) -> bytes | None:
+        """A DF's own FCI: one 6F template, BER-TLV all through, nothing after it."""
+        if "fci" not in obj:
+            return None
+        for key in ("label", "fci_proprietary"):
+            if key in obj:
+                raise _fail(f"give fci or {key}, not both: {key} only goes into an FCI the card builds",
+                            where)
+        data = _hex(obj, "fci", where, 2, MAX_FCI)
+        result = decode_tlv(data)
+        if result.error is not None:
+            raise _fail(f"fci is not BER-TLV ({result.error.message})", where)
+        if len(result.nodes) != 1 or result.nodes[0].tag != 0x6F or result.nodes[0].end != len(data):
+            raise _fail("fci must be one FCI template (6F) and nothing after it", where)
+        return data
 
     def _ef(self, obj: dict[str, Any], where: str, fid: int) -> FileSpec:
         _check_keys(obj, where, {"fid", "type", "structure"}, _EF_KEYS)
