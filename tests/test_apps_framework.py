@@ -112,7 +112,9 @@ def test_reports_mask_the_pan_in_the_findings_and_in_the_exchanges_unless_reveal
     assert PAN not in page and spaced not in page and "R &lt;b&gt;" in page
 
     class Tags(HTMLParser):
-        seen: list[str] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[str] = []
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             self.seen.append(tag)

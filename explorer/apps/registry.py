@@ -7,8 +7,15 @@ from collections.abc import Callable
 
 from explorer.apps.analyzer import Analyzer
 
+
+def _gp() -> Analyzer:
+    from explorer.apps.gp import GpAnalyzer
+
+    return GpAnalyzer()
+
+
 #: key -> a function making the analyzer, in the order an analysis runs them.
-ANALYZERS: dict[str, Callable[[], Analyzer]] = {}
+ANALYZERS: dict[str, Callable[[], Analyzer]] = {"gp": _gp}
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:

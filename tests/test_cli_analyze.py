@@ -1,0 +1,44 @@
+"""`card-explorer analyze` on an in-process virtual card (--profile): no PC/SC service needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CARDS = ROOT / "resources" / "cards"
+
+
+def analyze(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    return subprocess.run([sys.executable, "-m", "explorer", "analyze", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_globalplatform_profile_analyzed_as_json(tmp_path: Path) -> None:
+    result = analyze(tmp_path, "--profile", str(CARDS / "globalplatform.json"), "--only", "gp", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    (gp,) = report["analyzers"]
+    assert gp["key"] == "gp" and not gp["error"]
+    names = json.dumps(gp["findings"])
+    assert "Card production life cycle data (CPLC)" in names and "SCP03 i=70" in names
+    # Every exchange is an analyzer's: SELECT and GET DATA only, nothing that changes the card.
+    commands = [step["command"] for e in report["exchanges"] for step in e["steps"]]
+    assert commands and {c.split()[1] for c in commands} <= {"A4", "CA", "C0"}
+
+
+def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
+    result = analyze(tmp_path, "--profile", "demo", "--only", "gp,nope")
+    assert result.returncode == 2 and "no analyzer nope (there are: gp" in result.stderr
+
+
+def test_the_html_report_is_private_and_self_contained(tmp_path: Path) -> None:
+    page = tmp_path / "gp.html"
+    result = analyze(tmp_path, "--profile", str(CARDS / "globalplatform.json"), "--html", str(page))
+    assert result.returncode == 0, result.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and "CPLC" in text and page.stat().st_mode & 0o777 == 0o600
