@@ -3,6 +3,7 @@ the demo card through the in-process virtual reader (no pcscd)."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from explorer.link.connection import CardConnection
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.card_sources import CardSource, SourceKind, load_card
 from explorer.virtual.embedded import EmbeddedReaders
+from explorer.virtual.filesystem_card import FileSystemCard
+from explorer.virtual.profile import demo_profile_path, parse_profile
 
 DEMO_ATR = bytes.fromhex("3B8E800180 31C073F60100 5643454465 6D6F89".replace(" ", ""))
 APP_AID = "F043415244455850"
@@ -385,3 +388,34 @@ def test_a_card_that_answers_garbage_never_raises() -> None:
 def test_is_an_analyzer() -> None:
     analyzer: Analyzer = FileSystemAnalyzer()  # mypy checks the protocol; this checks the names
     assert (analyzer.key, analyzer.title) == ("fs", "ISO/IEC 7816-4 files")
+
+
+def test_ef_dir_applications_by_path_and_by_command_and_never_another_command() -> None:
+    """EF.DIR may name an application by path (51) or by the command that selects it (52); a
+    52 that is not a SELECT (here DELETE FILE) is the card's data, not something to send."""
+    spec = json.loads(demo_profile_path().read_text(encoding="utf-8"))
+    spec["t0"] = False
+    spec["files"]["children"][0]["records"] = [
+        "61 0F 51 04 3F 00 20 00 50 07" + b"By path".hex(),
+        "61 1B 52 0D 00 A4 04 0C 08" + APP_AID + "50 0A" + b"By command".hex(),
+        "61 0E 52 07 00 E4 00 00 02 10 00 50 03" + b"Bad".hex(),
+    ]
+    card = FileSystemCard(parse_profile(spec, "test"))
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> Reply:
+        sent.append(apdu)
+        response = card(apdu)
+        return Reply((), response[:-2], int.from_bytes(response[-2:], "big"))
+
+    root = FileSystemAnalyzer().analyze(AnalysisSession(transmit))
+    by_path = root.find('Application 3F002000 "By path"')
+    assert by_path is not None and by_path.explanation == "selected by path"
+    assert bytes.fromhex("00A4080402200000") in sent
+    assert child(by_path, "SFI probe").value == "2 found"
+    by_command = root.find('Application without AID or path "By command"')
+    assert by_command is not None and by_command.explanation == "selected by EF.DIR's command"
+    assert child(by_command, "SFI probe").value == "3 found"
+    bad = root.find('Application without AID or path "Bad"')
+    assert bad is not None and "no AID, path or SELECT command" in bad.explanation
+    assert all(apdu[1] in (0xA4, 0xB0, 0xB2) for apdu in sent)

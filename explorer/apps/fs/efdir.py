@@ -22,7 +22,8 @@ class Application:
 
     @property
     def title(self) -> str:
-        ident = self.aid.hex().upper() if self.aid else (self.path.hex().upper() if self.path else "?")
+        named = self.aid or self.path
+        ident = named.hex().upper() if named else "without AID or path"
         return f"{ident} \"{self.label}\"" if self.label else ident
 
     def select_command(self) -> bytes | None:

@@ -183,7 +183,7 @@ class Walker:
                 self.explore(sub, sub_branch)
 
     def scan(self, df: Df, fids: range, branch: Branch, found: _Found) -> None:
-        tried = hits = 0
+        tried = 0
         total = max(len(fids), 1)
         before = len(found.fids)
         for i, fid in enumerate(fids):
