@@ -42,3 +42,10 @@ def test_the_html_report_is_private_and_self_contained(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     text = page.read_text(encoding="utf-8")
     assert "<script" not in text and "CPLC" in text and page.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_demo_cards_files_with_the_refused_one_and_its_access_condition(tmp_path: Path) -> None:
+    result = analyze(tmp_path, "--profile", "demo", "--only", "fs")
+    assert result.returncode == 0, result.stderr
+    assert "EF.DIR" in result.stdout and "Demo application" in result.stdout
+    assert "READ needs PIN 81" in result.stdout

@@ -8,6 +8,12 @@ from collections.abc import Callable
 from explorer.apps.analyzer import Analyzer
 
 
+def _fs() -> Analyzer:
+    from explorer.apps.fs import FileSystemAnalyzer
+
+    return FileSystemAnalyzer()
+
+
 def _gp() -> Analyzer:
     from explorer.apps.gp import GpAnalyzer
 
@@ -15,7 +21,7 @@ def _gp() -> Analyzer:
 
 
 #: key -> a function making the analyzer, in the order an analysis runs them.
-ANALYZERS: dict[str, Callable[[], Analyzer]] = {"gp": _gp}
+ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp}
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:

@@ -149,11 +149,42 @@ def fcp_objects(node: Node) -> bytes:
         out = tlv(0x80, size.to_bytes(2, "big")) + tlv(0x82, descriptor) + fid
         # An empty 88 says "no SFI"; leaving 88 out would mean the FID's low bits are one.
         out += tlv(0x88, bytes([spec.sfi << 3]) if spec.sfi else b"")
+        out += security_attributes(spec)
     else:
         out = tlv(0x82, bytes([_DF_DESCRIPTOR])) + fid
         if spec.name:
             out += tlv(0x84, spec.name)
     return out + tlv(0x8A, bytes([_LCS_ACTIVATED]))
+
+
+#: Access mode byte bits of an EF (ISO/IEC 7816-4 Table 17): UPDATE is bit 2, READ bit 1, and
+#: their condition bytes follow in that order.
+_AM_UPDATE, _AM_READ = 0x02, 0x01
+_SC_ALWAYS, _SC_NEVER, _SC_USER_AUTH = 0x00, 0xFF, 0x10
+
+
+def _sc_byte(access: Access) -> int:
+    return _SC_NEVER if access.never else _SC_ALWAYS if access.pin is None else _SC_USER_AUTH
+
+
+def _expanded_condition(access: Access) -> bytes:
+    if access.never:
+        return tlv(0x97, b"")
+    if access.pin is None:
+        return tlv(0x90, b"")
+    # Control reference template AT: PIN reference 83, usage qualifier 95 = 08 (user verification).
+    return tlv(0xA4, tlv(0x83, bytes([access.pin])) + tlv(0x95, b"\x08"))
+
+
+def security_attributes(spec: FileSpec) -> bytes:
+    """The EF's rules as a card states them: compact (8C) always; expanded (AB) too when a PIN is
+    involved, since a compact condition byte says "user authentication" but cannot name the PIN."""
+    out = tlv(0x8C, bytes([_AM_UPDATE | _AM_READ, _sc_byte(spec.update), _sc_byte(spec.read)]))
+    if spec.read.pin is None and spec.update.pin is None:
+        return out
+    rules = (tlv(0x80, bytes([_AM_UPDATE])) + _expanded_condition(spec.update)
+             + tlv(0x80, bytes([_AM_READ])) + _expanded_condition(spec.read))
+    return out + tlv(0xAB, rules)
 
 
 def _proprietary(node: Node) -> bytes:
