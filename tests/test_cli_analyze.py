@@ -33,7 +33,7 @@ def test_the_globalplatform_profile_analyzed_as_json(tmp_path: Path) -> None:
 
 def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
     result = analyze(tmp_path, "--profile", "demo", "--only", "gp,nope")
-    assert result.returncode == 2 and "no analyzer nope (there are: gp" in result.stderr
+    assert result.returncode == 2 and "no analyzer nope (there are: fs, gp" in result.stderr
 
 
 def test_the_html_report_is_private_and_self_contained(tmp_path: Path) -> None:
@@ -48,4 +48,10 @@ def test_the_demo_cards_files_with_the_refused_one_and_its_access_condition(tmp_
     result = analyze(tmp_path, "--profile", "demo", "--only", "fs")
     assert result.returncode == 0, result.stderr
     assert "EF.DIR" in result.stdout and "Demo application" in result.stdout
-    assert "READ needs PIN 81" in result.stdout
+    assert "EF with SFI 3: refused" in result.stdout  # found by SFI: no FCP, so no condition known
+    # Found by a FID scan, the same file has its FCP, and so its access condition.
+    scanned = analyze(tmp_path, "--profile", "demo", "--only", "fs", "--scan", "0100-0104")
+    assert scanned.returncode == 0, scanned.stderr
+    assert "READ needs PIN 81" in scanned.stdout
+    bad = analyze(tmp_path, "--profile", "demo", "--scan", "0100-9999")
+    assert bad.returncode == 2 and "at most 4096" in bad.stderr

@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     where.add_argument("--profile", metavar="demo|FILE",
                        help="analyze a virtual card with this profile, in-process (no PC/SC needed)")
     p.add_argument("--only", metavar="KEYS", help="analyzers to run, comma separated (default: all)")
+    p.add_argument("--scan", metavar="FROM-TO",
+                   help="also try every file identifier in this range in each DF (e.g. 0100-02FF; "
+                        "one SELECT each, at most 4096)")
     p.add_argument("--allow-gpo", action="store_true",
                    help="allow commands that change the card (EMV GET PROCESSING OPTIONS increments the ATC)")
     p.add_argument("--json", action="store_true", help="print the analysis as JSON")

@@ -7,6 +7,7 @@ import json
 import sys
 
 from explorer.apps.analysis import Analysis, run_analyzers
+from explorer.apps.analyzer import Analyzer
 from explorer.apps.session import AnalysisSession
 from explorer.cli.run_targets import NoService, Target, Usage, virtual_target
 from explorer.core import card_errors as ce
@@ -36,12 +37,31 @@ def _target(args: argparse.Namespace) -> Target:
     return Target(reader, functools.partial(PcscLink, reader))
 
 
+def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:
+    """The file-system analyzer with a FID scan over `text` ("0100-02FF"); others as they are."""
+    if analyzer.key != "fs":
+        return analyzer
+    from explorer.apps.fs import FileSystemAnalyzer
+    from explorer.apps.fs.walk import Options
+
+    first, dash, last = text.partition("-")
+    try:
+        low, high = int(first, 16), int(last, 16)
+    except ValueError:
+        raise Usage(f"--scan {text}: FROM-TO in hex expected, e.g. 0100-02FF") from None
+    if not dash or not 0 <= low <= high <= 0xFFFF or high - low >= 4096:
+        raise Usage(f"--scan {text}: FROM-TO in hex, FROM <= TO, at most 4096 identifiers")
+    return FileSystemAnalyzer(Options(scan=range(low, high + 1)))
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     from explorer.apps.registry import analyzers
     from explorer.cli import EXIT_CARD_ERROR, EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK, EXIT_USAGE
 
     try:
         chosen = analyzers([k.strip() for k in args.only.split(",") if k.strip()] if args.only else None)
+        if args.scan:
+            chosen = [_with_scan(a, args.scan) for a in chosen]
         target = _target(args)
     except (Usage, ValueError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
