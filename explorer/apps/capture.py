@@ -1,0 +1,354 @@
+"""Capture: what an analysis read, written as a card profile the app can emulate offline.
+
+The profile is rebuilt from the exchanges themselves, not from any analyzer's findings: every
+SELECT that answered (its FCP, or an application's FCI as given), every READ BINARY and READ
+RECORD, every GET DATA. So whatever analyzers ran, the capture holds exactly what crossed the
+wire, and emulating it and analyzing it again sends the same commands and gets the same answers.
+What could not be read is listed, not guessed: a file the card refused (its access rule kept from
+its FCP, behind a PIN whose value is a placeholder), PIN values and keys (never read), a file
+found by SFI alone (it gets a made-up FID, said so).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.apps.analysis import Analysis
+from explorer.apps.fs.constants import FileType
+from explorer.apps.fs.fcp import FileInfo, decode_select
+from explorer.core.exchange import Origin, Reply
+from explorer.core.hexfmt import to_hex
+from explorer.core.tlv import decode_tlv
+
+_STRUCTURES = {
+    FileType.TRANSPARENT: "transparent",
+    FileType.LINEAR_FIXED: "linear-fixed", FileType.LINEAR_FIXED_TLV: "linear-fixed",
+    FileType.LINEAR_VARIABLE: "linear-variable", FileType.LINEAR_VARIABLE_TLV: "linear-variable",
+    FileType.CYCLIC: "cyclic", FileType.CYCLIC_TLV: "cyclic",
+}
+_REFUSED = {0x6982, 0x6985, 0x6986}  # security status, conditions of use, command not allowed
+_SFI_FID_BASE = 0xFF00  # a file known by SFI only gets FID FF01..FF1E in the capture
+MAX_CONTENT = 32768  # what a profile's transparent EF holds (READ BINARY's 15-bit offset)
+
+
+@dataclass
+class _File:
+    fid: int
+    kind: str  # "MF", "DF" or "EF"
+    parent: _File | None = None
+    name: bytes | None = None
+    fci: bytes | None = None
+    info: FileInfo | None = None
+    content: bytearray | None = None
+    records: dict[int, bytes] = field(default_factory=dict)
+    sfi: int | None = None
+    refused: str = ""  # why its reading was refused ("69 82 …")
+    by_sfi_only: bool = False
+    children: list[_File] = field(default_factory=list)
+
+    def child(self, fid: int) -> _File | None:
+        return next((c for c in self.children if c.fid == fid), None)
+
+    def path(self) -> str:
+        names: list[str] = []
+        node: _File | None = self
+        while node is not None:
+            names.append(f"{node.fid:04X}")
+            node = node.parent
+        return "/".join(reversed(names))
+
+
+@dataclass
+class Capture:
+    """The profile (a JSON-ready dict) and what it could not hold, one sentence each."""
+
+    profile: dict[str, Any]
+    missing: list[str]
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.mf = _File(0x3F00, "MF")
+        self.df = self.mf
+        self.ef: _File | None = None
+        self.objects: dict[str, str] = {}
+        self.pins: dict[int, str] = {}  # reference -> why it is there
+        self.missing: list[str] = []
+        self.t0 = False
+
+    # -- SELECT ----------------------------------------------------------------------------
+
+    def select(self, command: bytes, reply: Reply) -> None:
+        p1, data = command[2], _data(command)
+        ok = reply.sw == 0x9000 or reply.sw >> 8 in (0x62, 0x63)
+        if not ok:
+            return
+        info: FileInfo | None = None
+        if reply.data:
+            info = decode_select(reply.data, 0)[1]
+        if p1 == 0x04:
+            node = self._by_name(data, info, reply.data)
+        elif p1 == 0x08:
+            node = self._by_path(self.mf, data, info)
+        elif p1 == 0x09:
+            node = self._by_path(self.df, data, info)
+        elif p1 == 0x03:
+            node = self.df.parent or self.mf
+        elif len(data) == 2:
+            fid = int.from_bytes(data, "big")
+            if fid == 0x3F00:
+                node = self.mf
+            else:
+                node = self.df.child(fid) or self._new(self.df, fid, info)
+        elif not data:
+            node = self.mf
+        else:
+            return
+        self._learn(node, info, reply.data)
+        if node.kind == "EF":
+            self.ef = node
+            self.df = node.parent or self.mf
+        else:
+            self.df, self.ef = node, None
+
+    def _new(self, parent: _File, fid: int, info: FileInfo | None) -> _File:
+        kind = "DF" if info is not None and info.is_df else "EF"
+        node = _File(fid, kind, parent)
+        parent.children.append(node)
+        return node
+
+    def _by_name(self, name: bytes, info: FileInfo | None, answer: bytes) -> _File:
+        full = info.df_name if info is not None and info.df_name else name
+        if not name and not full:
+            return self.mf
+        for node in self._walk(self.mf):
+            if node.name is not None and (node.name == full or (name and node.name.startswith(name))):
+                return node
+        if not name or (self.mf.name is None and info is not None and info.fid in (None, 0x3F00)
+                        and not self.mf.children):
+            self.mf.name = full  # the application selected by default is the card's root
+            return self.mf
+        fid = info.fid if info is not None and info.fid is not None else self._free_fid(self.mf, 0xDF00)
+        node = self.mf.child(fid) or _File(fid, "DF", self.mf)
+        if node not in self.mf.children:
+            self.mf.children.append(node)
+        node.kind, node.name = "DF", full
+        return node
+
+    def _by_path(self, start: _File, path: bytes, info: FileInfo | None) -> _File:
+        node = start
+        fids = [int.from_bytes(path[i:i + 2], "big") for i in range(0, len(path) - 1, 2)]
+        for i, fid in enumerate(fids):
+            last = i == len(fids) - 1
+            found = node.child(fid)
+            if found is None:
+                found = self._new(node, fid, info if last else None)
+                if not last:
+                    found.kind = "DF"
+            node = found
+        return node
+
+    def _learn(self, node: _File, info: FileInfo | None, answer: bytes) -> None:
+        if info is None:
+            return
+        if answer[:1] == b"\x6f" and node.kind != "EF":
+            node.fci = answer  # an application's FCI, as it answered
+        if info.df_name and node.kind != "EF":
+            node.name = info.df_name
+        if info.is_df and node is not self.mf:
+            node.kind = "DF"
+        if node.kind == "EF" and info.type is not None:
+            node.info = info
+            if info.sfi is not None:
+                node.sfi = info.sfi
+        elif node.info is None:
+            node.info = info
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _by_sfi(self, sfi: int) -> _File:
+        found = next((c for c in self.df.children if c.sfi == sfi), None)
+        if found is None:
+            found = _File(self._free_fid(self.df, _SFI_FID_BASE + sfi), "EF", self.df, sfi=sfi,
+                          by_sfi_only=True)
+            self.df.children.append(found)
+        return found
+
+    def read_binary(self, command: bytes, reply: Reply) -> None:
+        p1, p2 = command[2], command[3]
+        if p1 & 0x80:
+            node, offset = self._by_sfi(p1 & 0x1F), p2
+        else:
+            node, offset = self.ef, (p1 << 8 | p2) & 0x7FFF
+        if node is None:
+            return
+        if p1 & 0x80:
+            self.ef = node
+        if reply.sw in _REFUSED:
+            node.refused = _sw(reply.sw)
+            return
+        if reply.sw != 0x9000 and reply.sw >> 8 != 0x62:
+            return
+        content = node.content if node.content is not None else bytearray()
+        end = min(offset + len(reply.data), MAX_CONTENT)
+        if len(content) < end:
+            content.extend(bytes(end - len(content)))
+        content[offset:end] = reply.data[:end - offset]
+        node.content = content
+
+    def read_record(self, command: bytes, reply: Reply) -> None:
+        number, p2 = command[2], command[3]
+        if p2 & 0x07 != 0x04 or number == 0:  # only records read by their number are placed
+            return
+        sfi = p2 >> 3
+        node = self._by_sfi(sfi) if sfi else self.ef
+        if node is None:
+            return
+        if sfi:
+            self.ef = node
+        if reply.sw in _REFUSED:
+            node.refused = _sw(reply.sw)
+        elif reply.sw == 0x9000:
+            node.records[number] = reply.data
+
+    def get_data(self, command: bytes, reply: Reply) -> None:
+        tag = command[2] << 8 | command[3]
+        key = f"{tag:04X}" if command[2] else f"{tag:02X}"
+        if reply.sw in _REFUSED:
+            self.missing.append(f"GET DATA {key}: refused ({_sw(reply.sw)})")
+            return
+        if reply.sw != 0x9000:
+            return
+        nodes = decode_tlv(reply.data).nodes
+        if len(nodes) == 1 and nodes[0].tag == tag and nodes[0].end == len(reply.data):
+            self.objects[key] = to_hex(nodes[0].value)
+        else:
+            self.missing.append(f"GET DATA {key}: the answer is not the data object {key} alone")
+
+    # -- the profile -------------------------------------------------------------------------
+
+    def _walk(self, node: _File) -> list[_File]:
+        out = [node]
+        for child in node.children:
+            out.extend(self._walk(child))
+        return out
+
+    @staticmethod
+    def _free_fid(parent: _File, wanted: int) -> int:
+        fid = wanted
+        while parent.child(fid) is not None or fid in (0x3F00, 0x3FFF, 0xFFFF):
+            fid += 1
+        return fid
+
+    def _rule(self, node: _File, group: str) -> str:
+        conditions = node.info.rules.conditions if node.info is not None else {}
+        text = conditions.get(group, "")
+        if text == "always" or (group == "READ" and not text and not node.refused):
+            return "always"
+        if text.startswith("PIN "):
+            try:
+                reference = int(text[4:6], 16)
+            except ValueError:
+                return "never"
+            self.pins.setdefault(reference, f"PIN {reference:02X}: its value was not read (reading it "
+                                            "is not possible, and a VERIFY would spend a try); the "
+                                            "profile holds a placeholder")
+            return f"pin:{reference:02X}"
+        return "never"
+
+    def file(self, node: _File) -> dict[str, Any]:
+        out: dict[str, Any] = {"fid": f"{node.fid:04X}", "type": node.kind}
+        if node.kind != "EF":
+            if node.name:
+                out["name"] = to_hex(node.name)
+            if node.fci is not None:
+                out["fci"] = to_hex(node.fci)
+            out["children"] = [self.file(c) for c in node.children]
+            return out
+        info = node.info
+        structure = _STRUCTURES.get(info.type) if info is not None and info.type is not None else None
+        if structure is None:
+            structure = "linear-variable" if node.records else "transparent"
+        out["structure"] = structure
+        if node.sfi is not None:
+            out["sfi"] = node.sfi
+        out["read"] = self._rule(node, "READ")
+        update = self._rule(node, "UPDATE")
+        if update != "never":
+            out["update"] = update
+        if node.by_sfi_only:
+            self.missing.append(f"{node.path()}: found by SFI {node.sfi} only; its real FID and FCP "
+                                f"are not known (FID {node.fid:04X} is made up)")
+        if node.refused:
+            self.missing.append(f"{node.path()}: reading refused ({node.refused}); its content is "
+                                "not in the capture")
+        if structure == "transparent":
+            content = bytes(node.content or b"")
+            out["content"] = to_hex(content)
+            size = info.size if info is not None and info.size is not None else None
+            if size is not None and size >= len(content):
+                out["size"] = min(size, MAX_CONTENT)
+        else:
+            numbers = sorted(node.records)
+            if numbers and numbers != list(range(1, len(numbers) + 1)):
+                self.missing.append(f"{node.path()}: records {numbers} read; the others are not known")
+            out["records"] = [to_hex(node.records[n]) for n in numbers]
+            record_size = info.record_size if info is not None else None
+            if structure != "linear-variable" and out["records"]:
+                longest = max(len(node.records[n]) for n in numbers)
+                out["record_size"] = max(record_size or 0, longest)
+        return out
+
+
+def _data(command: bytes) -> bytes:
+    if len(command) > 5 and command[4]:
+        return command[5:5 + command[4]]
+    return b""
+
+
+def _sw(sw: int) -> str:
+    return f"{sw >> 8:02X} {sw & 0xFF:02X}"
+
+
+def capture(analysis: Analysis, name: str = "") -> Capture:
+    """The profile of what `analysis` read (its exchanges, in order)."""
+    builder = _Builder()
+    for reply in analysis.replies:
+        if not reply.exchanges:
+            continue
+        command = reply.exchanges[0].command
+        if any(e.origin is Origin.GET_RESPONSE for e in reply.exchanges):
+            builder.t0 = True
+        if len(command) < 4:
+            continue
+        ins = command[1]
+        if ins == 0xA4:
+            builder.select(command, reply)
+        elif ins == 0xB0:
+            builder.read_binary(command, reply)
+        elif ins == 0xB2:
+            builder.read_record(command, reply)
+        elif ins == 0xCA:
+            builder.get_data(command, reply)
+    files = builder.file(builder.mf)
+    pins = [{"reference": f"{ref:02X}", "value": "00 00 00 00 00 00 00 00", "tries": 3,
+             "_": "a placeholder: the card's PIN was not read"} for ref in sorted(builder.pins)]
+    builder.missing.extend(builder.pins[ref] for ref in sorted(builder.pins))
+    builder.missing.append("keys and anything behind authentication are never read")
+    when = time.strftime("%Y-%m-%d %H:%M:%S")
+    profile: dict[str, Any] = {
+        "format": "card-explorer-profile", "version": 1,
+        "name": name or f"Captured from {analysis.reader}",
+        "description": f"Captured by card-explorer analyze on {when} from {analysis.reader}: what the "
+                       "analysis read, as the card answered. Not captured: " + "; ".join(builder.missing),
+        "atr": to_hex(analysis.atr) or "3B 00",
+        "t0": builder.t0,
+        "files": files,
+    }
+    if pins:
+        profile["pins"] = pins
+    if builder.objects:
+        profile["data_objects"] = builder.objects
+    return Capture(profile, builder.missing)
