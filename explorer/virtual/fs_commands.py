@@ -153,7 +153,7 @@ def fcp_objects(node: Node) -> bytes:
         out = tlv(0x82, bytes([_DF_DESCRIPTOR])) + fid
         if spec.name:
             out += tlv(0x84, spec.name)
-    return out + tlv(0x8A, bytes([_LCS_ACTIVATED]))
+    return out + tlv(0x8A, bytes([_LCS_ACTIVATED])) + spec.fcp_extra
 
 
 def _proprietary(node: Node) -> bytes:
