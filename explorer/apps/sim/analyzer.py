@@ -42,7 +42,7 @@ class SimAnalyzer:
         card, style_finding = found
         children = [style_finding]
         session.progress("SIM / USIM: ICCID", 0.2)
-        iccid = read_ef(card, _ICCID)
+        iccid = read_ef(card, _ICCID, FileId.EF_ARR_MF)
         if iccid is not None:
             children.append(iccid)
         if card.style is Style.UICC:
@@ -84,14 +84,10 @@ def _detect(session: AnalysisSession) -> tuple[SimCard, Finding] | None:
 
 
 def _uicc(card: SimCard, session: AnalysisSession) -> list[Finding]:
-    out: list[Finding] = []
-    for spec in (_PL,):
-        card.select_fid(FileId.MF)
-        got = read_ef(card, spec, FileId.EF_ARR_MF)
-        if got is not None:
-            out.append(got)
+    # Still in the MF after EF.ICCID: EF.PL and EF.DIR are its children too.
+    pl = read_ef(card, _PL, FileId.EF_ARR_MF)
+    out = [pl] if pl is not None else []
     session.progress("SIM / USIM: EF.DIR", 0.3)
-    card.select_fid(FileId.MF)
     usim_aids: list[bytes] = []
     selected = card.select_fid(FileId.EF_DIR)
     if ok(selected.sw):
