@@ -98,10 +98,7 @@ class _Builder:
             node = self.df.parent or self.mf
         elif len(data) == 2:
             fid = int.from_bytes(data, "big")
-            if fid == 0x3F00:
-                node = self.mf
-            else:
-                node = self.df.child(fid) or self._new(self.df, fid, info)
+            node = self.mf if fid == 0x3F00 else self.df.child(fid) or self._new(self.df, fid, info)
         elif not data:
             node = self.mf
         else:

@@ -14,6 +14,12 @@ def _fs() -> Analyzer:
     return FileSystemAnalyzer()
 
 
+def _sim() -> Analyzer:
+    from explorer.apps.sim.analyzer import SimAnalyzer
+
+    return SimAnalyzer()
+
+
 def _gp() -> Analyzer:
     from explorer.apps.gp import GpAnalyzer
 
@@ -21,7 +27,7 @@ def _gp() -> Analyzer:
 
 
 #: key -> a function making the analyzer, in the order an analysis runs them.
-ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp}
+ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "sim": _sim}
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:

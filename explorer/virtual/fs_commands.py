@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from explorer.core.apdu import CommandApdu
+from explorer.core.tlv import decode_tlv
 from explorer.virtual.profile import MF_FID, Access, CardProfile, FileSpec, FileType, PinSpec, Structure
 
 SW_OK = 0x9000
@@ -149,12 +150,22 @@ def fcp_objects(node: Node) -> bytes:
         out = tlv(0x80, size.to_bytes(2, "big")) + tlv(0x82, descriptor) + fid
         # An empty 88 says "no SFI"; leaving 88 out would mean the FID's low bits are one.
         out += tlv(0x88, bytes([spec.sfi << 3]) if spec.sfi else b"")
-        out += security_attributes(spec)
+        if not _declares_security(spec.fcp_extra):  # a profile's own attributes replace the built ones
+            out += security_attributes(spec)
     else:
         out = tlv(0x82, bytes([_DF_DESCRIPTOR])) + fid
         if spec.name:
             out += tlv(0x84, spec.name)
-    return out + tlv(0x8A, bytes([_LCS_ACTIVATED]))
+    return out + tlv(0x8A, bytes([_LCS_ACTIVATED])) + spec.fcp_extra
+
+
+#: FCP tags of security attributes (ISO/IEC 7816-4 Table 12): proprietary 86, referenced 8B,
+#: compact 8C, expanded AB, and the security environment templates A0/A1.
+_SECURITY_TAGS = frozenset({0x86, 0x8B, 0x8C, 0xAB, 0xA0, 0xA1})
+
+
+def _declares_security(extra: bytes) -> bool:
+    return any(node.tag in _SECURITY_TAGS for node in decode_tlv(extra).nodes)
 
 
 #: Access mode byte bits of an EF (ISO/IEC 7816-4 Table 17): UPDATE is bit 2, READ bit 1, and

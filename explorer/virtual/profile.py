@@ -12,9 +12,9 @@ The format (resources/cards/README.md has it in full, demo.json is the example):
               "sfi": 1, "read": "always", "update": "pin:81"}]}]}}
 
 MF/DF keys: fid, type, name (DF name), label, fci_proprietary, fci (the whole FCI
-as a card sends it, instead of one built from the others), children. EF
+as a card sends it, instead of one built from the others), fcp_extra, children. EF
 keys: fid, type, structure (transparent, linear-fixed, linear-variable,
-cyclic), sfi, read/update (always, never, pin:RR), and the data: content
+cyclic), sfi, read/update (always, never, pin:RR), fcp_extra, and the data: content
 (hex) or text plus size for transparent EFs, records plus record_size for
 record EFs. Keys starting with "_" are comments; any other unknown key is an
 error, so a typo never silently drops a file's content. Hex accepts spaces.
@@ -32,7 +32,7 @@ The parsed profile is frozen: a card copies what it may change.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,9 @@ class FileSpec:
     children: tuple[FileSpec, ...] = ()
     #: The FCI as given (`fci`): SELECT with P2=00 answers it instead of the one built from the file.
     fci: bytes | None = None
+    #: BER-TLV objects the FCP carries after its own (security attributes 8B/8C/AB, a PIN status
+    #: template C6), as a card declares them: the emulator enforces `read`/`update`, not these.
+    fcp_extra: bytes = b""
 
     @property
     def is_df(self) -> bool:
@@ -146,12 +149,12 @@ class CardProfile:
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
 _TOP_OPTIONAL = {"description", "t0", "pins", "data_objects"}
-_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "children"}
+_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children"}
 #: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
 #: in one short answer.
 MAX_FCI = 255
 _EF_KEYS = {"fid", "type", "structure", "sfi", "read", "update", "content", "text", "size", "records",
-            "record_size"}
+            "record_size", "fcp_extra"}
 
 
 def _fail(problem: str, where: str) -> ProfileError:
@@ -189,6 +192,16 @@ def _hex(obj: dict[str, Any], key: str, where: str, low: int = 0, high: int = 1 
     if not low <= len(data) <= high:
         size = f"{low} bytes" if low == high else f"{low} to {high} bytes"
         raise _fail(f"{key} must have {size}, found {len(data)}", where)
+    return data
+
+
+def _tlv_hex(obj: dict[str, Any], key: str, where: str) -> bytes:
+    """Optional BER-TLV objects (up to 200 bytes) a template carries: checked, since a reader's
+    TLV parser meets them."""
+    data = _hex(obj, key, where, 0, 200) if key in obj else b""
+    bad = decode_tlv(data).error
+    if bad is not None:
+        raise _fail(f"{key} is not BER-TLV ({bad.message})", where)
     return data
 
 
@@ -281,21 +294,20 @@ class _Files:
             raise _fail(f"fid {fid:04X} is reserved ({'the MF' if fid == MF_FID else 'ISO/IEC 7816-4'})",
                         where)
         if kind is FileType.EF:
-            return self._ef(obj, where, fid)
+            return replace(self._ef(obj, where, fid), fcp_extra=_tlv_hex(obj, "fcp_extra", where))
         _check_keys(obj, where, {"fid", "type"}, _DF_KEYS)
         name = _hex(obj, "name", where, 1, 16) if "name" in obj else None
         label = _string(obj, "label", where) if "label" in obj else None
-        extra = _hex(obj, "fci_proprietary", where, 0, 200) if "fci_proprietary" in obj else b""
-        bad = decode_tlv(extra).error
-        if bad is not None:  # it goes inside A5, where a reader's TLV parser meets it
-            raise _fail(f"fci_proprietary is not BER-TLV ({bad.message})", where)
+        # It goes inside A5, where a reader's TLV parser meets it.
+        extra = _tlv_hex(obj, "fci_proprietary", where)
         fci = self._fci(obj, where)
         raw_children = obj.get("children", [])
         if not isinstance(raw_children, list):
             raise _fail(f"children must be a list, found {describe(raw_children)}", where)
         children = tuple(self.read(c, f"{where}.children[{i}]", False) for i, c in enumerate(raw_children))
         self._check_siblings(children, fid, where)
-        return FileSpec(fid, kind, name, label, extra, children=children, fci=fci)
+        return FileSpec(fid, kind, name, label, extra, children=children, fci=fci,
+                        fcp_extra=_tlv_hex(obj, "fcp_extra", where))
 
     @staticmethod
     def _fci(obj: dict[str, Any], where: str) -> bytes | None:
