@@ -44,6 +44,7 @@ class _File:
     content: bytearray | None = None
     records: dict[int, bytes] = field(default_factory=dict)
     sfi: int | None = None
+    fcp_extra: bytes = b""  # what the FCP holds after 8A: the card's own declarations, kept as given
     refused: str = ""  # why its reading was refused ("69 82 …")
     by_sfi_only: bool = False
     children: list[_File] = field(default_factory=list)
@@ -97,8 +98,7 @@ class _Builder:
         elif p1 == 0x03:
             node = self.df.parent or self.mf
         elif len(data) == 2:
-            fid = int.from_bytes(data, "big")
-            node = self.mf if fid == 0x3F00 else self.df.child(fid) or self._new(self.df, fid, info)
+            node = self._by_fid(int.from_bytes(data, "big"), info)
         elif not data:
             node = self.mf
         else:
@@ -109,6 +109,24 @@ class _Builder:
             self.df = node.parent or self.mf
         else:
             self.df, self.ef = node, None
+
+    def _by_fid(self, fid: int, info: FileInfo | None) -> _File:
+        """Where SELECT by FID looks (ISO/IEC 7816-4 7.1.1): the current DF's children, the DF
+        itself, its parent and the parent's children; a FID seen nowhere is the current DF's."""
+        if fid == 0x3F00:
+            return self.mf
+        df = self.df
+        if (found := df.child(fid)) is not None:
+            return found
+        if df.fid == fid:
+            return df
+        parent = df.parent
+        if parent is not None:
+            if parent.fid == fid:
+                return parent
+            if (found := parent.child(fid)) is not None:
+                return found
+        return self._new(df, fid, info)
 
     def _new(self, parent: _File, fid: int, info: FileInfo | None) -> _File:
         kind = "DF" if info is not None and info.is_df else "EF"
@@ -152,6 +170,8 @@ class _Builder:
             return
         if answer[:1] == b"\x6f" and node.kind != "EF":
             node.fci = answer  # an application's FCI, as it answered
+        if answer[:1] == b"\x62":
+            node.fcp_extra = _after_life_cycle(answer)
         if info.df_name and node.kind != "EF":
             node.name = info.df_name
         if info.is_df and node is not self.mf:
@@ -160,14 +180,33 @@ class _Builder:
             node.info = info
             if info.sfi is not None:
                 node.sfi = info.sfi
+                self._merge_sfi_twin(node)
         elif node.info is None:
             node.info = info
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _by_sfi(self, sfi: int) -> _File:
+    @staticmethod
+    def _merge_sfi_twin(node: _File) -> None:
+        """A file read by SFI before its FCP named it: one file, under its real FID."""
+        parent = node.parent
+        if parent is None:
+            return
+        twin = next((c for c in parent.children
+                     if c is not node and c.by_sfi_only and c.sfi == node.sfi), None)
+        if twin is None:
+            return
+        parent.children.remove(twin)
+        if node.content is None:
+            node.content = twin.content
+        node.records = {**twin.records, **node.records}
+        node.refused = node.refused or twin.refused
+
+    def _by_sfi(self, sfi: int, answered: bool = True) -> _File | None:
+        """The EF with short identifier `sfi` in the current DF; made (FID unknown) when the card
+        `answered` with data or a refusal, never for a probe that found nothing."""
         found = next((c for c in self.df.children if c.sfi == sfi), None)
-        if found is None:
+        if found is None and answered:
             found = _File(self._free_fid(self.df, _SFI_FID_BASE + sfi), "EF", self.df, sfi=sfi,
                           by_sfi_only=True)
             self.df.children.append(found)
@@ -175,10 +214,8 @@ class _Builder:
 
     def read_binary(self, command: bytes, reply: Reply) -> None:
         p1, p2 = command[2], command[3]
-        if p1 & 0x80:
-            node, offset = self._by_sfi(p1 & 0x1F), p2
-        else:
-            node, offset = self.ef, (p1 << 8 | p2) & 0x7FFF
+        node = self._by_sfi(p1 & 0x1F, _answered(reply)) if p1 & 0x80 else self.ef
+        offset = p2 if p1 & 0x80 else (p1 << 8 | p2) & 0x7FFF
         if node is None:
             return
         if p1 & 0x80:
@@ -200,7 +237,7 @@ class _Builder:
         if p2 & 0x07 != 0x04 or number == 0:  # only records read by their number are placed
             return
         sfi = p2 >> 3
-        node = self._by_sfi(sfi) if sfi else self.ef
+        node = self._by_sfi(sfi, _answered(reply)) if sfi else self.ef
         if node is None:
             return
         if sfi:
@@ -257,6 +294,8 @@ class _Builder:
 
     def file(self, node: _File) -> dict[str, Any]:
         out: dict[str, Any] = {"fid": f"{node.fid:04X}", "type": node.kind}
+        if node.fcp_extra:
+            out["fcp_extra"] = to_hex(node.fcp_extra)
         if node.kind != "EF":
             if node.name:
                 out["name"] = to_hex(node.name)
@@ -289,14 +328,37 @@ class _Builder:
                 out["size"] = min(size, MAX_CONTENT)
         else:
             numbers = sorted(node.records)
-            if numbers and numbers != list(range(1, len(numbers) + 1)):
-                self.missing.append(f"{node.path()}: records {numbers} read; the others are not known")
-            out["records"] = [to_hex(node.records[n]) for n in numbers]
-            record_size = info.record_size if info is not None else None
+            declared = info.records if info is not None and info.records else 0  # what the FCP says
+            count = max(numbers[-1] if numbers else 0, declared)
+            unread = [n for n in range(1, count + 1) if n not in node.records]
+            if unread:  # kept in place by empty records (padded with FF where records have a size)
+                self.missing.append(f"{node.path()}: records {unread} were not read; they are empty "
+                                    "placeholders")
+            size = info.record_size if info is not None and info.record_size else 0
+            placeholder = b"\xff" * size if structure != "linear-variable" else b""
+            out["records"] = [to_hex(node.records.get(n, placeholder)) for n in range(1, count + 1)]
             if structure != "linear-variable" and out["records"]:
-                longest = max(len(node.records[n]) for n in numbers)
-                out["record_size"] = max(record_size or 0, longest)
+                longest = max((len(node.records[n]) for n in numbers), default=0)
+                out["record_size"] = max(size, longest)
         return out
+
+
+def _after_life_cycle(fcp: bytes) -> bytes:
+    """The FCP's objects after its life cycle status (8A), as given: a profile's `fcp_extra`, which
+    the emulator puts there (security attributes referenced to EF.ARR, a PIN status template)."""
+    nodes = decode_tlv(fcp).nodes
+    if len(nodes) != 1:
+        return b""
+    children = nodes[0].children
+    at = next((i for i, c in enumerate(children) if c.tag == 0x8A), None)
+    if at is None or at == len(children) - 1:
+        return b""
+    return fcp[children[at + 1].offset:children[-1].end]
+
+
+def _answered(reply: Reply) -> bool:
+    """Data, a warning with data, or a refusal: a file is there."""
+    return reply.sw == 0x9000 or reply.sw >> 8 == 0x62 or reply.sw in _REFUSED
 
 
 def _data(command: bytes) -> bytes:

@@ -28,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="allow commands that change the card (EMV GET PROCESSING OPTIONS increments the ATC)")
     p.add_argument("--json", action="store_true", help="print the analysis as JSON")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--capture", metavar="PROFILE.json",
+                   help="write what was read as a card profile to emulate offline (what could not be "
+                        "read is listed in it and on stderr)")
     p.add_argument("--reveal", action="store_true",
                    help="show sensitive values (PAN, track 2) in clear in every output")
     p.set_defaults(run=run)

@@ -54,6 +54,23 @@ def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:
     return FileSystemAnalyzer(Options(scan=range(low, high + 1)))
 
 
+def _write_capture(analysis: Analysis, path: str) -> bool:
+    from explorer.apps.capture import capture
+    from explorer.private_files import open_private
+
+    captured = capture(analysis)
+    try:
+        with open_private(path, "w") as out:
+            json.dump(captured.profile, out, indent=1, ensure_ascii=False)
+            out.write("\n")
+    except OSError as exc:
+        print(f"{PROG}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    for what in captured.missing:
+        print(f"{PROG}: not captured: {what}", file=sys.stderr)
+    return True
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     from explorer.apps.registry import analyzers
     from explorer.cli import EXIT_CARD_ERROR, EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK, EXIT_USAGE
@@ -96,6 +113,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         print(json.dumps(analysis_json(analysis, args.reveal), ensure_ascii=False, indent=1))
     else:
         sys.stdout.write(analysis_text(analysis, args.reveal))
+    if args.capture and not _write_capture(analysis, args.capture):
+        return EXIT_USAGE
     if args.html:
         from explorer.private_files import open_private
 
