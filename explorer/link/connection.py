@@ -40,11 +40,11 @@ from explorer.core.exchange import (
     Origin,
     Reply,
     TransmitOptions,
-    run_pipeline,
 )
 from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.log_levels import TRAFFIC
+from explorer.core.processors import Processor, build_chain, send
 from explorer.core.reader_attributes import attribute_id
 from explorer.core.sensitive import MARKED
 from explorer.link.futures import CardFuture
@@ -146,6 +146,10 @@ class CardConnection:
         # Why the last session ended on its own (card removed...): a command sent after it says
         # so, rather than a bare "not connected" (a script racing the monitor's news). Under `_lock`.
         self._lost = ""
+        # The processor chain of the options last sent with (worker thread): a script or a
+        # console sends many commands with the same options, and building it costs ~1 µs.
+        self._options: TransmitOptions | None = None
+        self._chain: Processor = build_chain(self._transmit)
 
     @property
     def state(self) -> LinkState:
@@ -229,8 +233,11 @@ class CardConnection:
         return self._pipeline(bytes(apdu), origin, options)
 
     def _pipeline(self, apdu: bytes, origin: Origin, options: TransmitOptions) -> Reply:
+        if options is not self._options:
+            self._chain = build_chain(self._transmit, options)
+            self._options = options
         try:
-            return run_pipeline(apdu, self._transmit, origin, options)
+            return send(self._chain, apdu, origin)
         except ce.StepLimit as stop:
             # Every step is in the trace already; that they are not the whole answer must be too.
             self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
