@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from html.parser import HTMLParser
+from typing import ClassVar
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_reports_mask_the_pan_in_the_findings_and_in_the_exchanges_unless_reveal
     assert PAN not in page and spaced not in page and "R &lt;b&gt;" in page
 
     class Tags(HTMLParser):
-        seen: list[str] = []
+        seen: ClassVar[list[str]] = []
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             self.seen.append(tag)
