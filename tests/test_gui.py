@@ -139,6 +139,6 @@ def test_window_has_every_panel(qtbot: QtBot, settings: QSettings) -> None:
     window = MainWindow(MonitorBridge(), settings)
     qtbot.addWidget(window)
     assert {d.windowTitle() for d in window.docks.values()} == {
-        "Readers", "ATR", "APDU console", "Trace", "Script"}
+        "Readers", "ATR", "APDU console", "Trace", "Script", "Analysis"}
     assert window.docks["readers"].widget().findChild(type(window.readers.view)) is not None
     assert window.readers.view.model().headerData(0, Qt.Orientation.Horizontal) == "Reader / card"

@@ -18,6 +18,7 @@ from explorer.trace.export import command_hex
 from explorer.trace.journal import Journal, trace_dir
 from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
+from explorer.ui.analysis_panel import AnalysisPanel
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.reader_tree import ReaderTreePanel
@@ -77,6 +78,11 @@ class MainWindow(QMainWindow):
         self.script.record_wanted.connect(self.show_record)
         self.readers.selection_changed.connect(lambda reader, atr: self.script.on_targets_changed())
         self._add_dock("script", "Script", self.script, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.analysis = AnalysisPanel(self.manager, self.store, settings, self.readers.selected_reader,
+                                      self.readers.model.cards)
+        self.analysis.record_wanted.connect(self.show_record)
+        self.readers.selection_changed.connect(lambda reader, atr: self.analysis.on_targets_changed())
+        self._add_dock("analysis", "Analysis", self.analysis, Qt.DockWidgetArea.LeftDockWidgetArea)
         # Two columns: what is in the readers (tree over ATR) | talking to it (console over trace).
         d = self.docks
         self.splitDockWidget(d["readers"], d["console"], Qt.Orientation.Horizontal)
@@ -85,6 +91,10 @@ class MainWindow(QMainWindow):
         # The script panel beside the console: both talk to the card, one at a time on screen.
         self.tabifyDockWidget(d["console"], d["script"])
         d["console"].raise_()
+        # The analysis beside the ATR: both say what the card is, and a finding selected brings
+        # up its record in the trace, which must not cover the finding.
+        self.tabifyDockWidget(d["atr"], d["analysis"])
+        d["atr"].raise_()
         self.resize(1200, 800)
         self.resizeDocks([d["readers"], d["console"]], [560, 640], Qt.Orientation.Horizontal)
         self.resizeDocks([d["readers"], d["atr"]], [200, 600], Qt.Orientation.Vertical)
@@ -175,6 +185,11 @@ class MainWindow(QMainWindow):
         if send and not self.console.send_loaded():
             self.statusBar().showMessage(f"Not sent: {self.console.reason_label.text()}", 8000)
 
+    def _show_analysis(self) -> None:
+        dock = self.docks["analysis"]
+        dock.show()
+        dock.raise_()
+
     def show_record(self, seq: int) -> None:
         """A trace record (a script result's) selected in the trace panel, which is brought up."""
         self.trace.poll()
@@ -211,6 +226,13 @@ class MainWindow(QMainWindow):
                 script_menu.addSeparator()
             else:
                 script_menu.addAction(action)
+        analysis_menu = self.menuBar().addMenu("&Analysis")
+        for action in self.analysis.menu_actions():
+            if action is None:
+                analysis_menu.addSeparator()
+            else:
+                analysis_menu.addAction(action)
+        self.analysis.analyze_action.triggered.connect(self._show_analysis)
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
@@ -243,6 +265,7 @@ class MainWindow(QMainWindow):
         self.atr.on_monitor_event(event)
         # After the tree: a run on every card asks it which readers hold a card.
         self.script.on_monitor_event(event)
+        self.analysis.on_monitor_event(event)
         if isinstance(event, CardInserted) and event.reader in self._select_when_in:
             self._select_when_in.discard(event.reader)
             self.readers.select_card(event.reader)
@@ -287,6 +310,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         # A worker stuck on a silent card must not hold the window open: it is a daemon.
         self.script.shutdown()  # a paused script would hold its reader's worker forever
+        self.analysis.shutdown()  # a running analysis stops at its next command
         self.manager.close_all(timeout=1.0)
         self.trace.stop()
         self.atr.stop()

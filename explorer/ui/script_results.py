@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFontDatabase
 
+from explorer.core.exchange import Exchange
 from explorer.core.status_words import Severity, explain
 from explorer.script.model import Place
 from explorer.script.runner import StepResult, Verdict
@@ -271,8 +272,8 @@ class TraceLinks:
     """Finds the trace record of a result. The key is what the trace copies from the command's
     first exchange: its reader, start time (time.time() as a float, the same value in the
     record) and bytes. Two exchanges on one reader never start at the same instant (each takes
-    far longer than the clock's step), so the key is unique within a run; only script records
-    from the run's first trace index on are looked at, indexed as they come."""
+    far longer than the clock's step), so the key is unique within a run; only records from
+    the run's first trace index on are looked at, indexed as they come."""
 
     def __init__(self, records: Records, start: int = 0) -> None:
         self._records = records
@@ -283,7 +284,10 @@ class TraceLinks:
         exchanges = result.exchanges
         if not exchanges:
             return None  # refused before anything was sent (a malformed command): nothing traced
-        first = exchanges[0]
+        return self.seq_of_exchange(exchanges[0])
+
+    def seq_of_exchange(self, first: Exchange) -> int | None:
+        """The record of a command whose first exchange is `first` (an analysis's replies too)."""
         records, end = self._records, len(self._records)
         for i in range(self._scanned, end):
             r = records[i]

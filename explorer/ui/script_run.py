@@ -4,7 +4,7 @@ results handed to the GUI thread in batches.
 
 Thread rules: a `ScriptJob` lives on the GUI thread. On the reader's worker, each frozen
 StepResult goes into a list under a lock (with a nap now and then on a virtual card, see
-_NAP); the GUI thread `take`s what has come, on a timer
+ui/gil_naps.py); the GUI thread `take`s what has come, on a timer
 (ui/script_session.py), so a fast card costs the window one model update per tick, not one
 queued event per result (thousands a second, which Qt delivers in one go: the window would
 stall for the whole burst). `finished` is a queued signal carrying a frozen `JobEnd`, emitted
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -29,15 +28,7 @@ from explorer.link.manager import ConnectionManager
 from explorer.script.model import Script
 from explorer.script.runner import Control, ScriptResult, StepResult, run
 from explorer.script.runs import ScriptRun
-
-# An in-process virtual card is Python too: its worker never waits on a reader, so it holds the
-# GIL but for the interpreter's forced switches, and every call the GUI thread makes into Python
-# (a timer, a cell painted) waits up to 5 ms for it; the window got one event-loop turn in
-# 50-70 ms. Napping 0.5 ms every 2 ms of script gives the GUI thread GIL-free moments (median
-# turn 11-23 ms, 10-15% fewer commands a second). A real reader releases the GIL in every
-# transmit: no nap there.
-_RUN_FOR = 0.002
-_NAP = 0.0005
+from explorer.ui.gil_naps import GilNaps
 
 
 @dataclass(frozen=True)
@@ -68,8 +59,7 @@ class ScriptJob(QObject):
         self._lock = threading.Lock()
         self._pending: list[StepResult] = []
         self._atr = b""
-        self._naps = False
-        self._awake_since = 0.0
+        self._nap = GilNaps(False)
         self.finished.connect(self._note_done, Qt.ConnectionType.QueuedConnection)
 
     def start(self) -> None:
@@ -105,8 +95,7 @@ class ScriptJob(QObject):
 
     def _submit(self, conn: CardConnection, state: LinkState) -> None:
         self._atr = state.atr
-        self._naps = conn.embedded
-        self._awake_since = time.perf_counter()
+        self._nap = GilNaps(conn.embedded)
         conn.run_job(self._job).add_done_callback(self._job_done)
 
     def _job(self, session: WorkerSession) -> ScriptResult:
@@ -116,11 +105,7 @@ class ScriptJob(QObject):
     def _note(self, result: StepResult) -> None:
         with self._lock:
             self._pending.append(result)
-        if self._naps:
-            now = time.perf_counter()
-            if now - self._awake_since > _RUN_FOR:
-                time.sleep(_NAP)
-                self._awake_since = time.perf_counter()
+        self._nap()
 
     def _job_done(self, future: Future[ScriptResult]) -> None:
         try:

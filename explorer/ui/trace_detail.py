@@ -5,7 +5,9 @@ names (ISO/IEC 7816-4, EMV, GlobalPlatform). GUI thread only."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase
 from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -19,6 +21,7 @@ from explorer.ui.splitters import stacked
 from explorer.ui.trace_model import COLOURS
 
 _ERROR = COLOURS[SwClass.ERROR]
+TLV_SPAN_ROLE = Qt.ItemDataRole.UserRole + 1  # a TLV item's (start, end) in the data
 
 
 def _block(title: str, lines: list[str]) -> str:
@@ -81,33 +84,47 @@ class TraceDetail(QWidget):
         self._show_tlv(r.data)
 
     def _show_tlv(self, data: bytes) -> None:
-        from explorer.core.tlv import TlvNode, decode_tlv, looks_like_tlv  # when a record is shown
+        self.tlv.setVisible(fill_tlv(self.tlv, data))
 
-        result = decode_tlv(data)
-        # A broken tree is worth showing when it starts like one (a known tag); raw
-        # file contents that merely parse a few bytes deep are not.
-        if not (looks_like_tlv(data) or (result.nodes and result.nodes[0].name)):
-            self.tlv.hide()
-            return
-        stack: list[tuple[TlvNode, QTreeWidgetItem | None]] = [(n, None) for n in reversed(result.nodes)]
-        while stack:
-            node, parent = stack.pop()
-            value = "" if node.constructed else to_hex(node.value)
-            if not node.constructed and len(node.value) >= 3 and all(0x20 <= b < 0x7F for b in node.value):
-                value += f'  "{node.value.decode("ascii")}"'
 
-            item = QTreeWidgetItem([node.tag_hex, node.name, str(node.length), value])
-            item.setToolTip(3, value)
-            if parent is None:
-                self.tlv.addTopLevelItem(item)
-            else:
-                parent.addChild(item)
-            stack.extend((c, item) for c in reversed(node.children))
-        if result.error is not None:
-            bad = QTreeWidgetItem(["!", f"offset {result.error.offset}: {result.error.message}", "", ""])
-            bad.setForeground(1, QColor(_ERROR))
-            self.tlv.addTopLevelItem(bad)
-        self.tlv.expandAll()
-        for column in range(3):
-            self.tlv.resizeColumnToContents(column)
-        self.tlv.show()
+def _overlaps(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(start < b and a < end for a, b in spans)
+
+
+def fill_tlv(tree: QTreeWidget, data: bytes, hidden: Sequence[tuple[int, int]] = ()) -> bool:
+    """`data` as a BER-TLV tree in `tree` (Tag, Name, Length, Value), values that touch a
+    `hidden` span (sensitive bytes, masked) shown as dots; False (the tree left empty) when the
+    data does not look like TLV."""
+    from explorer.core.tlv import TlvNode, decode_tlv, looks_like_tlv  # when a record is shown
+
+    tree.clear()
+    result = decode_tlv(data)
+    # A broken tree is worth showing when it starts like one (a known tag); raw
+    # file contents that merely parse a few bytes deep are not.
+    if not (looks_like_tlv(data) or (result.nodes and result.nodes[0].name)):
+        return False
+    stack: list[tuple[TlvNode, QTreeWidgetItem | None]] = [(n, None) for n in reversed(result.nodes)]
+    while stack:
+        node, parent = stack.pop()
+        value = "" if node.constructed else to_hex(node.value)
+        if not node.constructed and _overlaps(node.offset + node.header_length, node.end, hidden):
+            value = " ".join(["••"] * len(node.value))
+        elif not node.constructed and len(node.value) >= 3 and all(0x20 <= b < 0x7F for b in node.value):
+            value += f'  "{node.value.decode("ascii")}"'
+
+        item = QTreeWidgetItem([node.tag_hex, node.name, str(node.length), value])
+        item.setToolTip(3, value)
+        item.setData(0, TLV_SPAN_ROLE, (node.offset, node.end))
+        if parent is None:
+            tree.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+        stack.extend((c, item) for c in reversed(node.children))
+    if result.error is not None:
+        bad = QTreeWidgetItem(["!", f"offset {result.error.offset}: {result.error.message}", "", ""])
+        bad.setForeground(1, QColor(_ERROR))
+        tree.addTopLevelItem(bad)
+    tree.expandAll()
+    for column in range(3):
+        tree.resizeColumnToContents(column)
+    return True
