@@ -11,6 +11,8 @@ Usage: python docs/screenshot.py [OUTDIR]
            only the crash dialog, no pcscd (the window runs without PC/SC)
        python docs/screenshot.py --script-only [--screen 1024x700] [OUTDIR]
            only the Script panel (script-panel.png), on two embedded readers, no pcscd
+       python docs/screenshot.py --analysis-only [--screen 1024x700] [OUTDIR]
+           only the Analysis dock (analysis-panel.png): the GlobalPlatform profile analyzed
 """
 
 from __future__ import annotations
@@ -202,6 +204,62 @@ def script_panel(app: object, outdir: Path) -> None:
     window.close()
 
 
+def analysis_panel(app: object, outdir: Path) -> None:
+    """The Analysis dock after the GlobalPlatform profile was analyzed, a CPLC date selected."""
+    import qasync
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.assets import asset_path
+    from explorer.link.bridge import EventBridge
+    from explorer.ui.main_window import MainWindow
+    from explorer.virtual.card_sources import CardSource, SourceKind
+    from tests.conftest import until
+
+    assert isinstance(app, QApplication)
+    home = Path(tempfile.mkdtemp(prefix="home-"))
+    bridge = EventBridge()
+    window = MainWindow(bridge, QSettings(str(home / "s.ini"), QSettings.Format.IniFormat))
+    screen = window.screen().availableGeometry()
+    window.resize(min(1360, screen.width()), min(860, screen.height()))
+    window.show()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        async def run() -> None:
+            profile = str(asset_path("cards", "globalplatform.json"))
+            window.virtual.insert(CardSource(SourceKind.PROFILE, profile))
+            await until(bridge.card_inserted, what="the card")  # type: ignore[attr-defined]
+            panel = window.analysis
+            window.docks["analysis"].raise_()
+            panel.choose_analyzers(["gp"])
+            assert panel.analyze(), "not started"
+            await until(panel.finished, what="the analysis")
+            model, tree = panel.model, panel.tree
+            top = model.index(0, 0)
+            tree.expand(top)
+            for row in range(model.rowCount(top)):
+                child = model.index(row, 0, top)
+                if "CPLC" in str(child.data()):
+                    tree.expand(child)
+                    tree.setCurrentIndex(model.index(4, 0, child))
+            await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
+
+        loop.run_until_complete(run())
+        frame = window.frameGeometry()
+        window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height()).save(
+            str(Path(tempfile.gettempdir()) / f"analysis-panel-{frame.width()}x{frame.height()}.png"))
+        window.docks["analysis"].grab().save(str(outdir / "analysis-panel.png"))
+        window.analysis.shutdown()
+        window.manager.close_all()
+    window.close()
+
+
+def analysis_only(args: list[str]) -> int:
+    """--analysis-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
+    return _alone(args, analysis_panel, "analysis-panel.png")
+
+
 def script_only(args: list[str]) -> int:
     """--script-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
     return _alone(args, script_panel, "script-panel.png")
@@ -236,6 +294,8 @@ def _alone(args: list[str], shoot: Callable[[object, Path], None], what: str) ->
 def main() -> int:
     if "--crash-only" in sys.argv:
         return crash_only([a for a in sys.argv[1:] if a != "--crash-only"])
+    if "--analysis-only" in sys.argv:
+        return analysis_only([a for a in sys.argv[1:] if a != "--analysis-only"])
     if "--script-only" in sys.argv:
         return script_only([a for a in sys.argv[1:] if a != "--script-only"])
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
@@ -299,8 +359,9 @@ def main() -> int:
         window.close()
         crash_dialog(app, outdir)
         script_panel(app, outdir)
+        analysis_panel(app, outdir)
         print(f"saved main-window.png, console.png, atr.png, trace.png, virtual-reader.png, "
-              f"crash-dialog.png and script-panel.png in {outdir}")
+              f"crash-dialog.png, script-panel.png and analysis-panel.png in {outdir}")
     finally:
         if link is not None:
             link.remove()
