@@ -12,12 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.apps.analysis import run_analyzers
+from explorer.apps.analysis import Analysis, run_analyzers
+from explorer.apps.capture import capture
 from explorer.apps.emv import EmvAnalyzer
 from explorer.apps.emv.dol import fill_dol, parse_dol
 from explorer.apps.emv.fields import luhn_ok, service_code, track2_parts
 from explorer.apps.emv.gpo import decode_gpo, gpo_command
-from explorer.apps.emv.lists import afl_entries, aip, auc, cvm_list, iac
+from explorer.apps.emv.lists import afl_entries, aip, auc, cvm_list, cvm_rule, iac
 from explorer.apps.emv.objects import decode_object
 from explorer.apps.findings import Finding, mask_value
 from explorer.apps.report import analysis_json, analysis_text
@@ -61,7 +62,10 @@ def test_aip_bits_are_named_per_book_3() -> None:
                  "terminal risk management is to be performed", "CDA supported"):
         assert text in found.explanation
     assert "SDA supported" not in found.explanation
-    assert "RFU" in aip(answer(bytes.fromhex("0001")), 0, 2).explanation
+    assert "RFU bits set (byte 2: 02)" in aip(answer(bytes.fromhex("0002")), 0, 2).explanation
+    contactless = aip(answer(bytes.fromhex("8081")), 0, 2).explanation
+    assert "XDA supported" in contactless and "EMV mode is supported" in contactless
+    assert "relay resistance protocol" in contactless and "RFU" not in contactless
 
 
 def test_afl_entries_give_sfi_records_and_offline_count() -> None:
@@ -100,6 +104,9 @@ def test_cvm_list_is_decoded_rule_by_rule() -> None:
     assert "cardholder verification fails" in found.children[4].explanation  # 1E: b7 clear
     assert "next rule applies" in found.children[2].explanation  # 44: b7 set
     assert found.children[2].raw == bytes.fromhex("4403")
+    assert cvm_rule(0x09, 0x00)[0] == "finger biometric verified online, always"  # EMV 4.4
+    assert "reserved for use by the individual payment systems" in cvm_rule(0x60, 0x00)[0]
+    assert "reserved for use by the issuer" in cvm_rule(0x30, 0x80)[0]
 
 
 def test_auc_and_iac_bits() -> None:
@@ -361,3 +368,27 @@ def test_malformed_answers_are_reported(data: bytes) -> None:
 
 def analysis_text_of(top: Finding) -> str:
     return "\n".join(f"{'  ' * d}{f.name}: {f.value}" for d, f in top.walk())
+
+
+# -- capture round trip ---------------------------------------------------------------------
+
+def _findings(analysis: Analysis) -> object:
+    return analysis_json(analysis, reveal=True)["analyzers"]
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_capture_of_the_emv_card_analyzes_the_same(bench: Callable[[bool], Bench], allow: bool) -> None:
+    one = bench(allow)
+    first = run_analyzers(one.session, [EmvAnalyzer()], "Virtual", one.card.atr)
+    captured = parse_profile(capture(first).profile, "captured.json")
+    if allow:  # the GPO answers are in the capture, and the ATC as the card left it (2 GPOs later)
+        apps = {df.name: df for df in captured.mf.children if df.name is not None}
+        assert apps[bytes.fromhex("A0000000421010")].gpo == bytes.fromhex("8006 1800 08010200")
+        assert {o.tag: o.value for o in captured.data_objects}[0x9F36] == bytes.fromhex("0014")
+        return
+    again = Bench(VirtualCard(captured.atr, FileSystemCard(captured)), allow)
+    try:
+        second = run_analyzers(again.session, [EmvAnalyzer()], "Virtual", captured.atr)
+    finally:
+        assert again.conn.close(timeout=5)
+    assert _findings(second) == _findings(first)

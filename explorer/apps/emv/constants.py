@@ -124,19 +124,24 @@ KNOWN_AIDS: tuple[tuple[str, str], ...] = (
 PROBE_SFIS = range(1, 11)
 PROBE_RECORDS = 16
 
-#: Application Interchange Profile (Book 3 Annex C1, Table 37).
+#: Application Interchange Profile (EMV 4.4 Book 3 Annex C1; byte 2 from EMV Contactless Book
+#: C-2, where the contactless kernels use it).
 AIP_BITS: tuple[tuple[int, int, str], ...] = (
+    (0, 0x80, "XDA supported (extended data authentication, EMV 4.4)"),
     (0, 0x40, "SDA supported (static data authentication)"),
     (0, 0x20, "DDA supported (dynamic data authentication)"),
     (0, 0x10, "cardholder verification is supported"),
     (0, 0x08, "terminal risk management is to be performed"),
     (0, 0x04, "issuer authentication is supported"),
-    (0, 0x02, "on-device cardholder verification supported (contactless)"),
+    (0, 0x02, "on-device cardholder verification is supported"),
     (0, 0x01, "CDA supported (combined DDA / application cryptogram generation)"),
-    (1, 0x80, "reserved for the EMV contactless specifications (EMV mode / mag-stripe mode)"),
+    (1, 0x80, "contactless: EMV mode is supported"),
+    (1, 0x40, "contactless: mobile phone"),
+    (1, 0x20, "contactless: contactless transaction"),
+    (1, 0x01, "contactless: relay resistance protocol is supported"),
 )
 
-#: Application Usage Control (Book 3 Annex C2, Table 38).
+#: Application Usage Control (EMV 4.4 Book 3 Annex C2).
 AUC_BITS: tuple[tuple[int, int, str], ...] = (
     (0, 0x80, "valid for domestic cash transactions"),
     (0, 0x40, "valid for international cash transactions"),
@@ -150,32 +155,38 @@ AUC_BITS: tuple[tuple[int, int, str], ...] = (
     (1, 0x40, "international cashback allowed"),
 )
 
-#: Terminal Verification Results (Book 3 Annex C5, Table 44): the layout of the Issuer Action
+#: Terminal Verification Results (EMV 4.4 Book 3 Annex C5): the layout of the Issuer Action
 #: Codes, which say which TVR bits make the terminal deny, go online, or decline by default.
 TVR_BITS: tuple[tuple[int, int, str], ...] = (
     (0, 0x80, "offline data authentication was not performed"), (0, 0x40, "SDA failed"),
     (0, 0x20, "ICC data missing"), (0, 0x10, "card appears on terminal exception file"),
-    (0, 0x08, "DDA failed"), (0, 0x04, "CDA failed"), (0, 0x02, "SDA selected"),
+    (0, 0x08, "DDA failed"), (0, 0x04, "CDA failed"), (0, 0x02, "SDA selected"), (0, 0x01, "XDA selected"),
     (1, 0x80, "ICC and terminal have different application versions"), (1, 0x40, "expired application"),
     (1, 0x20, "application not yet effective"), (1, 0x10, "requested service not allowed for card product"),
-    (1, 0x08, "new card"),
+    (1, 0x08, "new card"), (1, 0x02, "biometric performed and successful"),
+    (1, 0x01, "biometric template format not supported"),
     (2, 0x80, "cardholder verification was not successful"), (2, 0x40, "unrecognised CVM"),
     (2, 0x20, "PIN try limit exceeded"),
     (2, 0x10, "PIN entry required and PIN pad not present or not working"),
     (2, 0x08, "PIN entry required, PIN pad present, but PIN was not entered"),
-    (2, 0x04, "online PIN entered"),
+    (2, 0x04, "online CVM captured (before EMV 4.4: online PIN entered)"),
+    (2, 0x02, "biometric required but the capture device is not working"),
+    (2, 0x01, "biometric required, capture device present, but the biometric subtype entry was bypassed"),
     (3, 0x80, "transaction exceeds floor limit"), (3, 0x40, "lower consecutive offline limit exceeded"),
     (3, 0x20, "upper consecutive offline limit exceeded"),
     (3, 0x10, "transaction selected randomly for online processing"),
-    (3, 0x08, "merchant forced transaction online"),
+    (3, 0x08, "merchant forced transaction online"), (3, 0x04, "biometric try limit exceeded"),
+    (3, 0x02, "a selected biometric type not supported"), (3, 0x01, "XDA signature verification failed"),
     (4, 0x80, "default TDOL used"), (4, 0x40, "issuer authentication failed"),
     (4, 0x20, "script processing failed before final GENERATE AC"),
     (4, 0x10, "script processing failed after final GENERATE AC"),
+    (4, 0x08, "reserved for the EMV contactless specifications"), (4, 0x04, "CA ECC key missing"),
+    (4, 0x02, "ECC key recovery failed"), (4, 0x01, "reserved for the EMV contactless specifications"),
 )
 
 
 class CvmMethod(enum.IntEnum):
-    """CV rule byte 1, b6-b1 (Book 3 Annex C3, Table 39)."""
+    """CV rule byte 1, b6-b1 (EMV 4.4 Book 3 Annex C3)."""
 
     FAIL = 0x00
     PLAINTEXT_PIN_ICC = 0x01
@@ -194,6 +205,9 @@ CVM_METHOD_TEXT: dict[int, str] = {
     CvmMethod.PLAINTEXT_PIN_ICC_AND_SIGNATURE: "plaintext PIN verified by the ICC, and signature (paper)",
     CvmMethod.ENCIPHERED_PIN_ICC: "enciphered PIN verified by the ICC",
     CvmMethod.ENCIPHERED_PIN_ICC_AND_SIGNATURE: "enciphered PIN verified by the ICC, and signature (paper)",
+    # EMV 4.4 biometrics: 06-0F, facial, finger, palm, iris, voice; offline (by the ICC), then online.
+    **{0x06 + 2 * i + online: f"{kind} biometric verified {'online' if online else 'offline (by the ICC)'}"
+       for i, kind in enumerate(("facial", "finger", "palm", "iris", "voice")) for online in (0, 1)},
     CvmMethod.SIGNATURE: "signature (paper)",
     CvmMethod.NO_CVM: "no CVM required",
 }
@@ -201,7 +215,7 @@ CVM_METHOD_TEXT: dict[int, str] = {
 #: CV rule byte 1, b7: what happens when this CVM fails.
 CVM_APPLY_NEXT = 0x40
 
-#: CV rule byte 2, the condition (Book 3 Annex C3, Table 40).
+#: CV rule byte 2, the condition (EMV 4.4 Book 3 Annex C3).
 CVM_CONDITIONS: dict[int, str] = {
     0x00: "always",
     0x01: "if unattended cash",

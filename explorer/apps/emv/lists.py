@@ -47,7 +47,7 @@ def cvm_rule(byte1: int, byte2: int) -> tuple[str, str]:
     method = byte1 & 0x3F
     if method in CVM_METHOD_TEXT:
         how = CVM_METHOD_TEXT[method]
-    elif 0x06 <= method <= 0x1D:
+    elif 0x10 <= method <= 0x1D:
         how = f"method {method:02X}: reserved for future use by EMV"
     elif 0x20 <= method <= 0x2F:
         how = f"method {method:02X}: reserved for use by the individual payment systems"
