@@ -141,6 +141,9 @@ def test_pdol_is_filled_with_the_documented_neutral_values() -> None:
     assert fill_dol(entries) == bytes.fromhex("000000000000 0826 0826 000000 00 00000000 00000000")
     assert gpo_command(None) == bytes.fromhex("80A8000002830000")
     assert gpo_command(bytes.fromhex("9F1A02")) == bytes.fromhex("80A80000048302082600")
+    long_form = gpo_command(bytes.fromhex("9F0290"))  # 144 bytes: the template's length as 81 90
+    assert long_form is not None and long_form[4:8] == bytes.fromhex("93 83 81 90")
+    assert gpo_command(bytes.fromhex("9F02FF 9F03FF")) is None  # more than a short command carries
 
 
 def test_track2_is_split_and_masked() -> None:
@@ -392,3 +395,28 @@ def test_capture_of_the_emv_card_analyzes_the_same(bench: Callable[[bool], Bench
     finally:
         assert again.conn.close(timeout=5)
     assert _findings(second) == _findings(first)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 255), st.booleans()), min_size=1, max_size=8))
+def test_a_card_with_damaged_answers_never_raises(damage: list[tuple[int, int, bool]]) -> None:
+    """The EMV profile's own answers, each cut short or with one byte changed in turn: the
+    decoders meet almost-right data (lengths that overrun, DOLs cut in two, odd CVM lists)."""
+    card = FileSystemCard(load_profile(EMV_PROFILE))
+    sent: list[bytes] = []
+
+    def transmit(apdu: bytes) -> Reply:
+        raw = card(apdu)
+        if raw[-2] == 0x61:  # the link's GET RESPONSE, done here
+            raw = card(bytes([0x00, 0xC0, 0x00, 0x00, raw[-1]]))
+        data, sw = raw[:-2], int.from_bytes(raw[-2:], "big")
+        at_, value, cut = damage[len(sent) % len(damage)]
+        sent.append(apdu)
+        if data:
+            pos = at_ % len(data)
+            data = data[:pos] if cut else data[:pos] + bytes([value]) + data[pos + 1:]
+        return Reply((), data, sw)
+    session = AnalysisSession(transmit, allow_changes=True)
+    top = EmvAnalyzer().analyze(session)
+    assert top.value
+    assert_traced(top, session)

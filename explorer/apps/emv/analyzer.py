@@ -42,7 +42,7 @@ class EmvAnalyzer:
     title = "EMV payment"
 
     def likely(self, atr: bytes) -> bool:
-        """Always False: an EMV card's ATR (Book 1 8.3's basic ATRs) says nothing about payment, and
+        """Always False: an EMV card's ATR (Book 1's basic ATRs, chapter 8) says nothing about payment, and
         its historical bytes are the issuer's choice; no byte pattern tells a payment card from
         another. The SELECT of the PPSE / PSE decides, so `analyze` is no waste on any card."""
         return False
@@ -145,17 +145,18 @@ class EmvAnalyzer:
         log_entry = child(child(proprietary, Tag.FCI_ISSUER_DISCRETIONARY), Tag.LOG_ENTRY)
         data, values = read_get_data(session)
         children.append(group("GET DATA", data, "counters and the log format (80 CA), before any GPO"))
-        command = gpo_command(pdol.value if pdol is not None else None)
+        gpo = gpo_command(pdol.value if pdol is not None else None)
         log_sfi = log_entry.value[0] if log_entry is not None and log_entry.value else None
-        if session.allow_changes:
-            children += self._gpo(session, command)
+        if gpo is not None and session.allow_changes:
+            children += self._gpo(session, gpo)
         else:
-            children.append(Finding(
-                "GET PROCESSING OPTIONS", "not sent",
-                "GPO starts a transaction: the card increments its application transaction counter (ATC), "
-                "so it is sent only when changes are allowed for the run (--allow-gpo). It would have been "
-                f"{to_hex(command)}: {NEUTRAL_NOTE}. Without the AFL it returns, SFIs 1-10 were probed "
-                "for records 1-16 instead."))
+            why = ("the PDOL asks for more data than a GPO command can carry (255 bytes): the card's PDOL "
+                   "is not usable" if gpo is None else
+                   "GPO starts a transaction: the card increments its application transaction counter "
+                   "(ATC), so it is sent only when changes are allowed for the run (--allow-gpo). It would "
+                   f"have been {to_hex(gpo)}: {NEUTRAL_NOTE}")
+            children.append(Finding("GET PROCESSING OPTIONS", "not sent", f"{why}. Without the AFL it "
+                                    "returns, SFIs 1-10 were probed for records 1-16 instead."))
             children.append(group("Records (probed, no AFL)", probe_records(session, log_sfi),
                                   "READ RECORD of SFIs 1-10, each until the first record the card refuses"))
         if log_entry is not None:

@@ -103,7 +103,7 @@ EMV_NAMES: dict[int, str] = {
 SENSITIVE_TAGS = frozenset({Tag.PAN, Tag.TRACK2, Tag.TRACK1, Tag.TRACK2_DATA, Tag.TRACK1_DISCRETIONARY,
                             Tag.TRACK2_DISCRETIONARY, Tag.CARDHOLDER_NAME, Tag.CARDHOLDER_NAME_EXTENDED})
 
-#: Payment System Environment (contact, Book 1 12.2.2) and Proximity PSE (contactless, Book B).
+#: Payment System Environment (contact, Book 1 12.2) and Proximity PSE (contactless, Book B).
 PSE = b"1PAY.SYS.DDF01"
 PPSE = b"2PAY.SYS.DDF01"
 
@@ -120,7 +120,7 @@ KNOWN_AIDS: tuple[tuple[str, str], ...] = (
 )
 
 #: Records read per SFI when there is no AFL (no GPO was sent): EMV keeps SFIs 1-10 for the
-#: application's elementary files (Book 3 5.3.2.2); the bound keeps a probe short.
+#: application's elementary files (Book 3's file referencing); the bound keeps a probe short.
 PROBE_SFIS = range(1, 11)
 PROBE_RECORDS = 16
 

@@ -39,7 +39,7 @@ def number(value: bytes) -> int | None:
 
 
 def date(value: bytes) -> str:
-    """YYMMDD (n 6) as 20YY-MM-DD; years 50-99 are 19xx (Book 4 6.7.3's rule for the century)."""
+    """YYMMDD (n 6) as 20YY-MM-DD; years 50-99 are 19xx (Book 4's date management)."""
     text = value.hex()
     if len(value) != 3 or not text.isdigit():
         return to_hex(value)

@@ -15,10 +15,14 @@ from explorer.apps.traced import at, of_node
 from explorer.core.hexfmt import to_hex
 
 
-def gpo_command(pdol: bytes | None) -> bytes:
-    """80 A8 00 00 Lc 83 L <PDOL data> 00; without a PDOL the template is empty (83 00)."""
+def gpo_command(pdol: bytes | None) -> bytes | None:
+    """80 A8 00 00 Lc 83 L <PDOL data> 00; without a PDOL the template is empty (83 00). None when
+    the PDOL asks for more data than a short command carries (a card's PDOL never does)."""
     data = fill_dol(parse_dol(pdol)[0]) if pdol else b""
-    template = bytes([Tag.COMMAND_TEMPLATE, len(data)]) + data
+    length = bytes([len(data)]) if len(data) < 0x80 else bytes([0x81, len(data) & 0xFF])
+    template = bytes([Tag.COMMAND_TEMPLATE]) + length + data
+    if len(data) > 0xFF or len(template) > 0xFF:
+        return None
     return bytes([Cla.EMV, Ins.GET_PROCESSING_OPTIONS, 0x00, 0x00, len(template)]) + template + b"\x00"
 
 

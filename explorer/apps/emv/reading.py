@@ -15,7 +15,7 @@ from explorer.apps.traced import at, of_node
 from explorer.core.hexfmt import to_hex
 from explorer.core.status_words import explain
 
-#: GET DATA objects read from every application (Book 3 7.3 and Annex A), in this order.
+#: GET DATA objects read from every application (Book 3 Annex A), in this order.
 GET_DATA_TAGS = (Tag.ATC, Tag.LAST_ONLINE_ATC, Tag.PIN_TRY_COUNTER, Tag.LOG_FORMAT)
 
 
