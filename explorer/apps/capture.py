@@ -2,8 +2,10 @@
 
 The profile is rebuilt from the exchanges themselves, not from any analyzer's findings: every
 SELECT that answered (its FCP, or an application's FCI as given), every READ BINARY and READ
-RECORD, every GET DATA. So whatever analyzers ran, the capture holds exactly what crossed the
-wire, and emulating it and analyzing it again sends the same commands and gets the same answers.
+RECORD, every GET DATA, an EMV application's GET PROCESSING OPTIONS answer (GET DATA's last value
+wins, so an ATC read after a GPO is captured as the card left it). So whatever analyzers ran, the
+capture holds exactly what crossed the wire, and emulating it and analyzing it again sends the
+same commands and gets the same answers.
 What could not be read is listed, not guessed: a file the card refused (its access rule kept from
 its FCP, behind a PIN whose value is a placeholder), PIN values and keys (never read), a file
 found by SFI alone (it gets a made-up FID, said so).
@@ -46,6 +48,7 @@ class _File:
     sfi: int | None = None
     fcp_extra: bytes = b""  # what the FCP holds after 8A: the card's own declarations, kept as given
     refused: str = ""  # why its reading was refused ("69 82 …")
+    gpo: bytes | None = None  # an EMV application's GET PROCESSING OPTIONS answer
     by_sfi_only: bool = False
     children: list[_File] = field(default_factory=list)
 
@@ -247,6 +250,13 @@ class _Builder:
         elif reply.sw == 0x9000:
             node.records[number] = reply.data
 
+    def get_processing_options(self, command: bytes, reply: Reply) -> None:
+        """An EMV application's GPO answer, for the profile's `gpo` of the DF it was sent in."""
+        nodes = decode_tlv(reply.data).nodes
+        if (command[0] == 0x80 and reply.sw == 0x9000 and self.df is not self.mf and len(nodes) == 1
+                and nodes[0].tag in (0x80, 0x77) and nodes[0].end == len(reply.data)):
+            self.df.gpo = reply.data
+
     def get_data(self, command: bytes, reply: Reply) -> None:
         tag = command[2] << 8 | command[3]
         key = f"{tag:04X}" if command[2] else f"{tag:02X}"
@@ -301,6 +311,8 @@ class _Builder:
                 out["name"] = to_hex(node.name)
             if node.fci is not None:
                 out["fci"] = to_hex(node.fci)
+            if node.gpo is not None:
+                out["gpo"] = to_hex(node.gpo)
             out["children"] = [self.file(c) for c in node.children]
             return out
         info = node.info
@@ -391,6 +403,8 @@ def capture(analysis: Analysis, name: str = "") -> Capture:
             builder.read_record(command, reply)
         elif ins == 0xCA:
             builder.get_data(command, reply)
+        elif ins == 0xA8:
+            builder.get_processing_options(command, reply)
     files = builder.file(builder.mf)
     pins = [{"reference": f"{ref:02X}", "value": "00 00 00 00 00 00 00 00", "tries": 3,
              "_": "a placeholder: the card's PIN was not read"} for ref in sorted(builder.pins)]

@@ -19,18 +19,30 @@ FORMAT = "card-explorer-analysis"
 VERSION = 1
 
 
-def _finding(f: Finding, reveal: bool) -> dict[str, Any]:
+def _raw(f: Finding, spans: dict[int, list[tuple[int, int]]]) -> str:
+    """A finding's bytes, those a sensitive finding came from as •• (a record holding a PAN is
+    not sensitive itself, but its bytes carry the PAN)."""
+    parts = to_hex(f.raw).split(" ")
+    if f.source is not None:
+        src = f.source
+        for start, end in spans.get(src.exchange, []):
+            for i in range(max(start, src.start), min(end, src.end, src.start + len(parts))):
+                parts[i - src.start] = "••"
+    return " ".join(parts)
+
+
+def _finding(f: Finding, reveal: bool, spans: dict[int, list[tuple[int, int]]]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": f.name, "value": f.shown(reveal)}
     if f.explanation:
         out["explanation"] = f.explanation
     if f.source is not None:
         out["source"] = {"exchange": f.source.exchange, "start": f.source.start, "end": f.source.end}
     if f.raw and (reveal or not f.sensitive):
-        out["raw"] = to_hex(f.raw)
+        out["raw"] = _raw(f, spans)
     if f.sensitive:
         out["sensitive"] = True
     if f.children:
-        out["children"] = [_finding(c, reveal) for c in f.children]
+        out["children"] = [_finding(c, reveal, spans) for c in f.children]
     return out
 
 
@@ -74,7 +86,7 @@ def analysis_json(analysis: Analysis, reveal: bool = False) -> dict[str, Any]:
         "reader": analysis.reader, "atr": to_hex(analysis.atr), "cancelled": analysis.cancelled,
         "secrets": "revealed" if reveal else "masked",
         "analyzers": [{"key": r.key, "title": r.title, "error": r.error,
-                       "findings": _finding(r.finding, reveal)} for r in analysis.results],
+                       "findings": _finding(r.finding, reveal, spans)} for r in analysis.results],
         "exchanges": exchanges,
     }
 

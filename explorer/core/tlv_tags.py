@@ -99,6 +99,7 @@ TAG_NAMES: dict[int, str] = {
     0x9F21: "transaction time",
     0x9F23: "upper consecutive offline limit",
     0x9F24: "payment account reference",
+    0x9F2A: "kernel identifier",
     0x9F26: "application cryptogram",
     0x9F27: "cryptogram information data",
     0x9F32: "issuer public key exponent",

@@ -40,6 +40,7 @@ SW_CLA = 0x6E00
 
 _GET_RESPONSE = 0xC0
 _GET_DATA = 0xCA
+_GPO = 0xA8
 _PROPRIETARY_CLA = 0x80
 _SHORT_NE = 256
 
@@ -53,7 +54,7 @@ def _class_error(cla: int, ins: int) -> int | None:
     if cla & 0x80:
         # GET DATA is often sent as 80 CA (EMV, GlobalPlatform), and GET
         # RESPONSE keeps a proprietary class (see explorer.core.apdu.get_response).
-        return None if cla == _PROPRIETARY_CLA and ins in (_GET_DATA, _GET_RESPONSE) else SW_CLA
+        return None if cla == _PROPRIETARY_CLA and ins in (_GET_DATA, _GET_RESPONSE, _GPO) else SW_CLA
     if cla & 0x40:
         return SW_CHANNEL  # further interindustry class: logical channels 4-19
     if cla & 0x20:
@@ -203,7 +204,37 @@ def _get_data(state: CardState, apdu: CommandApdu) -> Reply:
     return Reply(fs.SW_OK, fs.tlv(tag, value), Kind.FIXED)
 
 
+#: The application transaction counter GET PROCESSING OPTIONS increments (EMV Book 3 Annex A).
+_ATC = 0x9F36
+
+
+def _get_processing_options(state: CardState, apdu: CommandApdu) -> Reply:
+    """EMV's GPO (Book 3 6.5.8) as a profile declares it: the current DF's `gpo` answer, whatever
+    the PDOL data, and the card's ATC (GET DATA 9F36, when the profile has one) one higher. A
+    profile without any `gpo` answers 6E00 as it did before GPO was emulated."""
+    if apdu.cla != _PROPRIETARY_CLA:
+        return Reply(SW_INS)  # GPO is only defined with CLA 80
+    if not state.emv:
+        return Reply(SW_CLA)
+    if apdu.p1 or apdu.p2:
+        return Reply(fs.SW_WRONG_P1P2)
+    if not apdu.data or apdu.data[0] != _COMMAND_TEMPLATE:
+        return Reply(fs.SW_WRONG_DATA)
+    answer = state.current_df.spec.gpo
+    if answer is None:
+        return Reply(fs.SW_CONDITIONS)  # no EMV application selected
+    atc = state.objects.get(_ATC)
+    if atc is not None:
+        value = int.from_bytes(atc, "big") + 1
+        if value >> 8 * len(atc):
+            return Reply(fs.SW_CONDITIONS)  # the ATC at its limit: the application is blocked
+        state.objects[_ATC] = value.to_bytes(len(atc), "big")
+    return Reply(fs.SW_OK, answer, Kind.OUTGOING)
+
+
+_COMMAND_TEMPLATE = 0x83
+
 _COMMANDS: dict[int, Callable[[CardState, CommandApdu], Reply]] = {
     0xA4: fs.select, 0xB0: fs.read_binary, 0xD6: fs.update_binary, 0xB2: fs.read_record,
-    0x20: _verify, 0x84: _get_challenge, _GET_DATA: _get_data,
+    0x20: _verify, 0x84: _get_challenge, _GET_DATA: _get_data, _GPO: _get_processing_options,
 }

@@ -29,6 +29,7 @@ SW_FUNCTION = 0x6A81
 SW_NOT_FOUND = 0x6A82
 SW_RECORD_NOT_FOUND = 0x6A83
 SW_NO_SPACE = 0x6A84
+SW_WRONG_DATA = 0x6A80
 SW_WRONG_P1P2 = 0x6A86
 SW_LC_INCONSISTENT = 0x6A87
 SW_DATA_NOT_FOUND = 0x6A88
@@ -105,6 +106,8 @@ class CardState:
         self.pins: dict[int, PinSpec] = {pin.reference: pin for pin in profile.pins}
         self.tries = {pin.reference: pin.tries for pin in profile.pins}
         self.objects = {obj.tag: obj.value for obj in profile.data_objects}
+        #: Whether any application answers GET PROCESSING OPTIONS (an EMV card).
+        self.emv = any(df.spec.gpo is not None for df in self.dfs)
         self.reset()
 
     def reset(self) -> None:

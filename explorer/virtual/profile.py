@@ -12,7 +12,8 @@ The format (resources/cards/README.md has it in full, demo.json is the example):
               "sfi": 1, "read": "always", "update": "pin:81"}]}]}}
 
 MF/DF keys: fid, type, name (DF name), label, fci_proprietary, fci (the whole FCI
-as a card sends it, instead of one built from the others), fcp_extra, children. EF
+as a card sends it, instead of one built from the others), fcp_extra, gpo (an EMV
+application's GET PROCESSING OPTIONS answer), children. EF
 keys: fid, type, structure (transparent, linear-fixed, linear-variable,
 cyclic), sfi, read/update (always, never, pin:RR), fcp_extra, and the data: content
 (hex) or text plus size for transparent EFs, records plus record_size for
@@ -127,6 +128,9 @@ class FileSpec:
     #: BER-TLV objects the FCP carries after its own (security attributes 8B/8C/AB, a PIN status
     #: template C6), as a card declares them: the emulator enforces `read`/`update`, not these.
     fcp_extra: bytes = b""
+    #: An EMV application's answer to GET PROCESSING OPTIONS (`gpo`): one response template, 80
+    #: (format 1) or 77 (format 2), answered to 80 A8 whatever the PDOL data.
+    gpo: bytes | None = None
 
     @property
     def is_df(self) -> bool:
@@ -149,7 +153,7 @@ class CardProfile:
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
 _TOP_OPTIONAL = {"description", "t0", "pins", "data_objects"}
-_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children"}
+_DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children", "gpo"}
 #: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
 #: in one short answer.
 MAX_FCI = 255
@@ -307,7 +311,21 @@ class _Files:
         children = tuple(self.read(c, f"{where}.children[{i}]", False) for i, c in enumerate(raw_children))
         self._check_siblings(children, fid, where)
         return FileSpec(fid, kind, name, label, extra, children=children, fci=fci,
-                        fcp_extra=_tlv_hex(obj, "fcp_extra", where))
+                        fcp_extra=_tlv_hex(obj, "fcp_extra", where), gpo=self._gpo(obj, where))
+
+    @staticmethod
+    def _gpo(obj: dict[str, Any], where: str) -> bytes | None:
+        """An EMV application's GPO answer: one response template, format 1 (80) or 2 (77)."""
+        if "gpo" not in obj:
+            return None
+        data = _hex(obj, "gpo", where, 2, MAX_FCI)
+        result = decode_tlv(data)
+        if result.error is not None:
+            raise _fail(f"gpo is not BER-TLV ({result.error.message})", where)
+        nodes = result.nodes
+        if len(nodes) != 1 or nodes[0].tag not in (0x80, 0x77) or nodes[0].end != len(data):
+            raise _fail("gpo must be one response template (80 or 77) and nothing after it", where)
+        return data
 
     @staticmethod
     def _fci(obj: dict[str, Any], where: str) -> bytes | None:
