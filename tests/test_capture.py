@@ -24,7 +24,8 @@ def analyze(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("profile", ["demo", str(CARDS / "globalplatform.json"), str(CARDS / "usim.json")])
+@pytest.mark.parametrize("profile", ["demo", str(CARDS / "globalplatform.json"), str(CARDS / "usim.json"),
+                                     str(CARDS / "emv.json")])
 def test_a_captured_card_analyzes_the_same(tmp_path: Path, profile: str) -> None:
     captured = tmp_path / "captured.json"
     first = analyze(tmp_path, "--profile", profile, "--capture", str(captured))

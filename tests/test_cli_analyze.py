@@ -33,7 +33,7 @@ def test_the_globalplatform_profile_analyzed_as_json(tmp_path: Path) -> None:
 
 def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
     result = analyze(tmp_path, "--profile", "demo", "--only", "gp,nope")
-    assert result.returncode == 2 and "no analyzer nope (there are: fs, gp, sim)" in result.stderr
+    assert result.returncode == 2 and "no analyzer nope (there are: fs, gp, emv, sim)" in result.stderr
 
 
 def test_the_html_report_is_private_and_self_contained(tmp_path: Path) -> None:
@@ -55,3 +55,19 @@ def test_the_demo_cards_files_with_the_refused_one_and_its_access_condition(tmp_
     assert "READ needs PIN 81" in scanned.stdout
     bad = analyze(tmp_path, "--profile", "demo", "--scan", "0100-9999")
     assert bad.returncode == 2 and "at most 4096" in bad.stderr
+
+
+def test_gpo_only_with_allow_gpo_and_the_pan_masked_unless_revealed(tmp_path: Path) -> None:
+    emv = str(CARDS / "emv.json")
+    plain = analyze(tmp_path, "--profile", emv, "--only", "emv", "--json")
+    assert plain.returncode == 0, plain.stderr
+    report = json.loads(plain.stdout)
+    commands = [step["command"] for e in report["exchanges"] for step in e["steps"]]
+    assert not any(c.startswith("80 A8") for c in commands)  # no GET PROCESSING OPTIONS
+    allowed = analyze(tmp_path, "--profile", emv, "--only", "emv", "--json", "--allow-gpo")
+    assert allowed.returncode == 0, allowed.stderr
+    commands = [step["command"] for e in json.loads(allowed.stdout)["exchanges"] for step in e["steps"]]
+    assert sum(c.startswith("80 A8") for c in commands) == 2  # once per application
+    assert "5413330089010012" not in allowed.stdout and "54 13 33 00 89 01 00 12" not in allowed.stdout
+    revealed = analyze(tmp_path, "--profile", emv, "--only", "emv", "--allow-gpo", "--reveal")
+    assert "5413330089010012" in revealed.stdout

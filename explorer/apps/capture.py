@@ -144,9 +144,8 @@ class _Builder:
         for node in self._walk(self.mf):
             if node.name is not None and (node.name == full or (name and node.name.startswith(name))):
                 return node
-        if not name or (self.mf.name is None and info is not None and info.fid in (None, 0x3F00)
-                        and not self.mf.children):
-            self.mf.name = full  # the application selected by default is the card's root
+        if not name:
+            self.mf.name = full  # the application selected by default (SELECT with no AID) is the root
             return self.mf
         fid = info.fid if info is not None and info.fid is not None else self._free_fid(self.mf, 0xDF00)
         node = self.mf.child(fid) or _File(fid, "DF", self.mf)

@@ -14,6 +14,12 @@ def _fs() -> Analyzer:
     return FileSystemAnalyzer()
 
 
+def _emv() -> Analyzer:
+    from explorer.apps.emv import EmvAnalyzer
+
+    return EmvAnalyzer()
+
+
 def _sim() -> Analyzer:
     from explorer.apps.sim.analyzer import SimAnalyzer
 
@@ -27,7 +33,7 @@ def _gp() -> Analyzer:
 
 
 #: key -> a function making the analyzer, in the order an analysis runs them.
-ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "sim": _sim}
+ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim}
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:
