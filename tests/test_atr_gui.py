@@ -258,3 +258,34 @@ def test_inserted_card_shows_its_decode(
     assert panel.source_label.text().startswith("Card removed from")
     assert panel.atr is not None  # the last ATR stays for the tester to read
     window.close()
+
+
+def test_the_list_reading_thread_never_holds_the_panel(qtbot: QtBot, settings: QSettings) -> None:
+    """A thread that held the last reference to the panel deleted it on that thread when it ended,
+    while the GUI thread was painting: a rare crash of the whole suite. The panel must be freed
+    while its list is still being read, and the late result dropped."""
+    import gc
+    import threading
+    import weakref
+
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_read(path: str | None) -> AtrDatabase | None:
+        reading.set()
+        assert release.wait(10)
+        return None
+
+    panel = AtrPanel(settings, read_database=slow_read)
+    panel._want_database()
+    assert reading.wait(5)
+    gone = weakref.ref(panel)
+    thread = next(t for t in threading.enumerate() if t.name == "atr-database")
+    panel.deleteLater()
+    del panel
+    qtbot.wait(10)  # the deferred delete runs in the event loop
+    gc.collect()
+    assert gone() is None  # nothing on the reading thread keeps it
+    release.set()
+    thread.join(5)
+    qtbot.wait(10)  # the late result reaches the GUI thread, finds no panel, and is dropped
+    assert not thread.is_alive()

@@ -12,7 +12,7 @@ needs it. ATR decoding and the list are imported when first used.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import html
 import re
 import threading
@@ -42,6 +42,7 @@ from explorer.ui.atr_bytes_view import AtrBytesView, ByteCell
 from explorer.ui.atr_model import LEVEL_COLOURS, PATH_ROLE, SPAN_ROLE, AtrFieldModel
 from explorer.ui.console_transcript import MUTED
 from explorer.ui.message_line import MessageLine
+from explorer.ui.relay import post, weak_callback
 from explorer.ui.splitters import stacked
 
 if TYPE_CHECKING:
@@ -81,21 +82,19 @@ def read_list(path: str | None) -> AtrDatabase | None:
     return load_database(path)
 
 
-class _DatabaseLoader(QObject):
-    """Reads the list on a thread; `loaded` arrives queued on the GUI thread."""
+class _DatabaseLoader:
+    """Reads the list on a thread; `done(db)` is called on the GUI thread. The thread holds neither
+    the panel nor any Qt object (explorer.ui.relay): the panel may go while the list is read."""
 
-    loaded = Signal(object)  # AtrDatabase | None
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self) -> None:
         self._threads: list[threading.Thread] = []
 
-    def start(self, read: Callable[[], AtrDatabase | None]) -> None:
+    def start(self, read: Callable[[], AtrDatabase | None],
+              done: Callable[[AtrDatabase | None], None]) -> None:
+        target = weak_callback(done)
+
         def run() -> None:
-            db = read()
-            # The panel may have been closed while the list was being read.
-            with contextlib.suppress(RuntimeError):
-                self.loaded.emit(db)
+            post(target, read())
 
         self._threads = [t for t in self._threads if t.is_alive()]
         thread = threading.Thread(target=run, name="atr-database", daemon=True)
@@ -125,10 +124,7 @@ class AtrPanel(QWidget):
         self._stopped = False
         self._reader: str | None = None
         self._build()
-        # No parent: the reading thread holds the loader, so it is never deleted under an emit
-        # when the panel goes (a child was deleted with it, and the emit could crash).
         self._loader = _DatabaseLoader()
-        self._loader.loaded.connect(self._database_loaded)
         # The list is read once the panel is painted: never in the way of the window's first frame.
         self.installEventFilter(self)
         self._show_identification()
@@ -422,7 +418,7 @@ class AtrPanel(QWidget):
         self._db_requested = True
         self._db_loading = True
         path = self._user_path()
-        self._loader.start(lambda: self._read_database(path))
+        self._loader.start(functools.partial(self._read_database, path), self._database_loaded)
 
     def _database_loaded(self, db: AtrDatabase | None) -> None:
         self._db, self._db_loading = db, False
