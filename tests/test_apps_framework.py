@@ -100,6 +100,60 @@ def test_cancel_stops_at_the_next_command() -> None:
     assert analysis.cancelled and analysis.results[0].error == "cancelled"
 
 
+class Keeping:
+    """An analyzer that catches a cancel or a card error itself to return what it read before
+    (as the file-system analyzer does)."""
+
+    key, title = "keep", "Keeps what it read"
+
+    def likely(self, atr: bytes) -> bool:
+        return False
+
+    def analyze(self, session: AnalysisSession) -> Finding:
+        found = [Finding("First", "read")]
+        try:
+            session.send(b"\x00\xb0\x00\x00\x00")
+            session.send(b"\x00\xb0\x00\x00\x00")
+        except (Cancelled, ce.CardError) as exc:
+            found.append(Finding("Stopped", type(exc).__name__))
+        return Finding(self.title, children=tuple(found))
+
+
+def test_an_analyzer_that_keeps_its_findings_on_a_cancel_still_ends_the_analysis_as_cancelled() -> None:
+    session = AnalysisSession(lambda apdu: (session.cancel(), card(apdu))[1])
+    analysis = run_analyzers(session, [Keeping(), Payment()], "R", b"")
+    assert analysis.cancelled and [r.key for r in analysis.results] == ["keep"]
+    assert analysis.results[0].error == "cancelled"
+    assert analysis.results[0].finding.find("First") is not None  # what it read is kept
+
+
+def test_an_analyzer_that_keeps_its_findings_when_the_card_goes_still_ends_the_analysis() -> None:
+    sent: list[bytes] = []
+
+    def pulled(apdu: bytes) -> Reply:
+        sent.append(apdu)
+        if len(sent) == 2:
+            raise ce.CardRemoved("R")
+        return card(apdu)
+
+    analysis = run_analyzers(AnalysisSession(pulled), [Keeping(), Payment()], "R", b"")
+    assert [r.key for r in analysis.results] == ["keep"] and len(sent) == 2  # nothing sent after
+    assert analysis.results[0].error == "R: the card was removed"
+    assert isinstance(analysis.lost, ce.CardRemoved) and not analysis.cancelled
+    assert analysis.results[0].finding.find("Stopped") is not None
+    # A card error that leaves the card there (one failed command) is the analyzer's to report.
+    sent.clear()
+
+    def failing(apdu: bytes) -> Reply:
+        sent.append(apdu)
+        if len(sent) == 2:
+            raise ce.UnresponsiveCard("R")
+        return card(apdu)
+
+    analysis = run_analyzers(AnalysisSession(failing), [Keeping(), Payment()], "R", b"")
+    assert [r.key for r in analysis.results] == ["keep", "pay"] and analysis.lost is None
+
+
 def test_reports_mask_the_pan_in_the_findings_and_in_the_exchanges_unless_revealed() -> None:
     analysis = run_analyzers(AnalysisSession(card), [Payment()], "R <b>", b"\x3b\x00")
     spaced = " ".join(PAN[i:i + 2] for i in range(0, 16, 2))

@@ -419,3 +419,46 @@ def test_ef_dir_applications_by_path_and_by_command_and_never_another_command() 
     bad = root.find('Application without AID or path "Bad"')
     assert bad is not None and "no AID, path or SELECT command" in bad.explanation
     assert all(apdu[1] in (0xA4, 0xB0, 0xB2) for apdu in sent)
+
+
+def test_an_application_is_walked_in_its_own_df_not_in_the_mf_it_can_see() -> None:
+    """From ADF.USIM, a SELECT by FID also finds the MF's files (ETSI TS 102 221 8.4.1): the MF's
+    EF.ARR is not the application's, and the SFI probe that follows reads the ADF's own EFs."""
+    spec = json.loads((demo_profile_path().parent / "usim.json").read_text(encoding="utf-8"))
+    spec["t0"] = False  # answers in one exchange: no GET RESPONSE here
+    card = FileSystemCard(parse_profile(spec, "usim.json"))
+
+    def transmit(apdu: bytes) -> Reply:
+        response = card(apdu)
+        return Reply((), response[:-2], int.from_bytes(response[-2:], "big"))
+
+    root = FileSystemAnalyzer().analyze(AnalysisSession(transmit))
+    (usim,) = child(root, "Applications (EF.DIR)").children
+    assert [c.name for c in usim.children if c.name.startswith("EF ")] == []
+    probe = child(usim, "SFI probe")
+    found = {c.name: c for c in probe.children}
+    assert found["EF with SFI 7"].value == "refused"  # EF.IMSI, behind PIN 01 (3GPP TS 31.102 SFI 07)
+    assert "EF with SFI 30" not in found  # the MF's EF.DIR
+    assert child(found["EF with SFI 2"], "Content").value == "65 6E FF FF"  # EF.LI, not EF.ICCID
+
+
+def test_ef_arr_records_are_read_as_access_rules() -> None:
+    """EF.ARR's records hold access rules (80 access mode, 90 always, A4 a PIN by key reference):
+    decoded as such, not with the names the same tags have in other data (EMV's 95 TVR)."""
+    spec = json.loads((demo_profile_path().parent / "usim.json").read_text(encoding="utf-8"))
+    spec["t0"] = False
+    card = FileSystemCard(parse_profile(spec, "usim.json"))
+
+    def transmit(apdu: bytes) -> Reply:
+        response = card(apdu)
+        return Reply((), response[:-2], int.from_bytes(response[-2:], "big"))
+
+    session = AnalysisSession(transmit)
+    root = FileSystemAnalyzer().analyze(session)
+    arr = child(child(root, "MF 3F00"), "EF 2F06")
+    first, second = child(arr, "Record 1"), child(arr, "Record 2")
+    assert first.value == "READ: always; UPDATE: PIN 0A"
+    assert second.value == "READ: PIN 01; UPDATE: PIN 0A"
+    assert [c.name for c in second.children] == ["80 access mode", "A4 security condition"] * 2
+    assert all("TVR" not in f.name for _, f in arr.walk())
+    assert_sources(arr, lambda i: session.replies[i].data)

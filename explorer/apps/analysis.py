@@ -28,6 +28,8 @@ class Analysis:
     results: tuple[AnalyzerResult, ...]
     replies: tuple[Reply, ...]
     cancelled: bool = False
+    # What ended the analysis early: the card removed or the PC/SC service gone (None otherwise).
+    lost: CardError | None = None
 
 
 def run_analyzers(session: AnalysisSession, analyzers: Sequence[Analyzer], reader: str,
@@ -37,7 +39,9 @@ def run_analyzers(session: AnalysisSession, analyzers: Sequence[Analyzer], reade
     far kept."""
     results: list[AnalyzerResult] = []
     cancelled = False
+    lost: CardError | None = None
     for analyzer in analyzers:
+        session.failure = None
         try:
             finding = analyzer.analyze(session)
         except Cancelled:
@@ -52,7 +56,18 @@ def run_analyzers(session: AnalysisSession, analyzers: Sequence[Analyzer], reade
         except CardError as exc:
             results.append(AnalyzerResult(analyzer.key, analyzer.title, Finding(analyzer.title), str(exc)))
             if isinstance(exc, CardRemoved | ServiceGone):
+                lost = exc
                 break
             continue
+        # An analyzer may catch a cancel or a card error itself, to return what it read before:
+        # the analysis is then as cancelled, or as cut short, as if it had not.
+        if session.cancelled:
+            cancelled = True
+            results.append(AnalyzerResult(analyzer.key, analyzer.title, finding, "cancelled"))
+            break
+        if isinstance(session.failure, CardRemoved | ServiceGone):
+            lost = session.failure
+            results.append(AnalyzerResult(analyzer.key, analyzer.title, finding, str(lost)))
+            break
         results.append(AnalyzerResult(analyzer.key, analyzer.title, finding))
-    return Analysis(reader, atr, tuple(results), tuple(session.replies), cancelled)
+    return Analysis(reader, atr, tuple(results), tuple(session.replies), cancelled, lost)

@@ -53,6 +53,9 @@ class AnalysisSession:
     allow_changes: bool = False
     progress: Callable[[str, float], None] = lambda what, done: None
     replies: list[Reply] = field(default_factory=list)
+    # The last card error a command raised: an analyzer may catch it to keep what it read, and the
+    # analysis still learns that the card or the service went away (and stops).
+    failure: CardError | None = None
     _cancelled: threading.Event = field(default_factory=threading.Event)
 
     def send(self, apdu: bytes, *, changes_card: bool = False) -> Answer:
@@ -62,7 +65,11 @@ class AnalysisSession:
             raise Cancelled
         if changes_card and not self.allow_changes:
             raise NotAllowed(apdu.hex(" ").upper())
-        reply = self.transmit(apdu)
+        try:
+            reply = self.transmit(apdu)
+        except CardError as exc:
+            self.failure = exc
+            raise
         self.replies.append(reply)
         return Answer(len(self.replies) - 1, reply)
 

@@ -5,6 +5,7 @@
 
 Read-only: a command that changes the card (EMV GET PROCESSING OPTIONS) is sent only with
 --allow-gpo. Exit codes: 0 analysed, 2 usage, 3 no PC/SC service, 4 card error, 130 interrupted.
+A card pulled (or pcscd gone) mid-analysis still prints what was read before, then exits 4 (3).
 """
 
 from __future__ import annotations

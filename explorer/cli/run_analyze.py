@@ -124,4 +124,10 @@ def run_analyze(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"{PROG}: cannot write {args.html}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_USAGE
+    if analysis.lost is not None:
+        # What was read is written out above; the status says it is not the whole card, as
+        # `run` does for a card pulled mid-script.
+        print(f"{PROG}: {analysis.lost} (the analysis stopped: what was read before is shown)",
+              file=sys.stderr)
+        return EXIT_NO_SERVICE if isinstance(analysis.lost, ce.ServiceGone) else EXIT_CARD_ERROR
     return EXIT_OK

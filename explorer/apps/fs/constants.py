@@ -206,6 +206,7 @@ KNOWN_DF_FIDS: dict[int, str] = {
 }
 MF_FID = 0x3F00
 EF_DIR = 0x2F00
+EF_ARR = 0x2F06
 EF_ATR = 0x2F01
 #: 3FFF means "the current DF" in a path, FFFF is reserved: never a file.
 RESERVED_FIDS = frozenset({0x3FFF, 0xFFFF})

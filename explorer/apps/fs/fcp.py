@@ -32,6 +32,8 @@ class FileInfo:
     sfi: int | None = None
     #: Conditions per command group ("READ": "PIN 81"), from whichever security attributes came.
     rules: Rules = field(default_factory=Rules)
+    #: The EF.ARR an 8B names (its FID), so that file's records are read as access rules.
+    arr: int | None = None
 
     @property
     def is_df(self) -> bool:
@@ -145,6 +147,8 @@ def _object(buffer: Buffer, node: TlvNode, info: FileInfo) -> Finding:
     if tag == FcpTag.SECURITY_COMPACT:
         return compact(buffer, node, info.is_df, info.rules)
     if tag == FcpTag.SECURITY_REFERENCED:
+        if len(value) >= 3:
+            info.arr = int.from_bytes(value[:2], "big")
         return referenced(buffer, node)
     if tag == FcpTag.SECURITY_EXPANDED:
         return expanded(buffer, node, mode_table(info.is_df), info.rules, "AB security attributes (expanded)")

@@ -3,6 +3,7 @@ READ RECORD by number until the card says there is no more. Nothing here changes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from explorer.apps.findings import Finding, Source
@@ -137,9 +138,10 @@ def read_transparent(session: AnalysisSession, info: FileInfo | None,
 
 
 def read_records(session: AnalysisSession, info: FileInfo | None, sfi: int = 0,
-                 first: tuple[Answer, bytes] | None = None) -> Read:
+                 first: tuple[Answer, bytes] | None = None,
+                 decode: Callable[[Buffer, str], Finding] = content_findings) -> Read:
     """READ RECORD 1, 2, … of the current EF (or by SFI) until 6A83, the FCP's record count or
-    MAX_RECORDS; each record decoded on its own."""
+    MAX_RECORDS; each record decoded on its own (by `decode`: BER-TLV, or EF.ARR's access rules)."""
     count = info.records if info is not None and info.records else MAX_RECORDS
     result = Read()
     for number in range(1, min(count, MAX_RECORDS) + 1):
@@ -150,7 +152,7 @@ def read_records(session: AnalysisSession, info: FileInfo | None, sfi: int = 0,
             answer = session.send(command)
         if answer.sw in (Sw.OK, Sw.END_REACHED):
             buffer = Buffer(answer.data, Chunks.single(answer.index, len(answer.data)))
-            result.findings.append(content_findings(buffer, f"Record {number}"))
+            result.findings.append(decode(buffer, f"Record {number}"))
             continue
         if answer.sw != Sw.RECORD_NOT_FOUND:
             result.stopped, result.stop_sw = _stop(answer, command, info), answer.sw

@@ -12,7 +12,7 @@ from explorer.apps.findings import Finding
 from explorer.apps.fs.constants import DF_ACCESS_MODES, EF_ACCESS_MODES, ExpandedTag, ScByte
 from explorer.apps.fs.content import Buffer, text_of
 from explorer.core.hexfmt import to_hex
-from explorer.core.tlv import TlvNode
+from explorer.core.tlv import TlvNode, decode_tlv, looks_like_tlv
 
 
 @dataclass
@@ -159,9 +159,29 @@ def _mode_text(node: TlvNode, table: Modes) -> tuple[list[str], str]:
 def expanded(buffer: Buffer, node: TlvNode, table: Modes, rules: Rules, name: str) -> Finding:
     """AB (and A0 with the data object table): access mode data objects, each followed by its
     security conditions."""
+    children, summary = _rule_list(buffer, node.children, table, rules)
+    return buffer.node(node, name, "", summary, children)
+
+
+def arr_record(buffer: Buffer, name: str) -> Finding:
+    """A record of EF.ARR: the access rules that an FCP's 8B points at, in the expanded form's
+    content (ISO/IEC 7816-4 7.4.3, ETSI TS 102 221 9.2.4), decoded as access rules (80 an access
+    mode, 90 always, A4 a PIN or key), not as the data objects the same tags are elsewhere.
+    Access mode bits are read as for an EF: the files that point at a rule are EFs far more often."""
+    data = buffer.data
+    nodes = decode_tlv(data).nodes if looks_like_tlv(data) else ()
+    if not nodes:
+        return buffer.finding(name, 0, len(data), text_of(data), "not an access rule list (BER-TLV expected)")
+    children, summary = _rule_list(buffer, nodes, mode_table(False), Rules())
+    return buffer.finding(name, 0, len(data), summary or "no rule decoded",
+                          "access rules (EF.ARR record, expanded format)", children)
+
+
+def _rule_list(buffer: Buffer, nodes: tuple[TlvNode, ...], table: Modes,
+               rules: Rules) -> tuple[tuple[Finding, ...], str]:
     children: list[Finding] = []
     modes: list[str] = []
-    for child in node.children:
+    for child in nodes:
         label = f"{child.tag_hex}"
         if child.tag == ExpandedTag.ACCESS_MODE or 0x81 <= child.tag <= 0x8F:
             modes, text = _mode_text(child, table)
@@ -174,4 +194,4 @@ def expanded(buffer: Buffer, node: TlvNode, table: Modes, rules: Rules, name: st
             children.append(buffer.node(child, f"{label} security condition", to_hex(child.value),
                                         f"{guarded}: {condition}"))
     summary = "; ".join(f"{m}: {c}" for m, c in rules.expanded.items())
-    return buffer.node(node, name, "", summary or "no rule decoded", tuple(children))
+    return tuple(children), summary

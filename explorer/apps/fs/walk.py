@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from explorer.apps.findings import Finding
 from explorer.apps.fs.constants import (
+    EF_ARR,
     EF_DIR,
     KNOWN_DF_FIDS,
     KNOWN_MF_FIDS,
@@ -21,6 +22,7 @@ from explorer.apps.fs.constants import (
     FileType,
     Sw,
 )
+from explorer.apps.fs.content import content_findings
 from explorer.apps.fs.efdir import Application, applications
 from explorer.apps.fs.fcp import FileInfo, decode_select
 from explorer.apps.fs.reading import (
@@ -36,6 +38,7 @@ from explorer.apps.fs.reading import (
     selected,
     status,
 )
+from explorer.apps.fs.security import arr_record
 from explorer.apps.fs.tree import Branch
 from explorer.apps.session import AnalysisSession, Answer
 
@@ -78,6 +81,13 @@ class Walker:
         self.entered: set[bytes] = set()  # DF names explored, so an application is not walked twice
         self.files_read = 0
         self.refused = 0
+        # The MF's files: an application DF is the MF's child, and a SELECT by FID (P1 00) from it
+        # also finds its parent's children (ISO/IEC 7816-4 7.1.1, ETSI TS 102 221 8.4.1). Tried
+        # there, the MF's EF.ARR would pass for the application's, and make the MF the current DF
+        # for the SFI probe that follows.
+        self.mf_fids: frozenset[int] = frozenset()
+        # EF.ARR: 2F06 under the MF (ETSI TS 102 221 13.4), and whatever FID an FCP's 8B names.
+        self.arr_fids: set[int] = {EF_ARR}
 
     # -- selecting ---------------------------------------------------------------------
 
@@ -114,7 +124,7 @@ class Walker:
         else:
             answer, command = self._select(select_fid(MF_FID, 0x04), select_fid(MF_FID, 0x00))
             mf.add(self._control(answer, command)[0])
-        self.explore(Df("the MF", route, 0, KNOWN_MF_FIDS), mf)
+        self.mf_fids = frozenset(self.explore(Df("the MF", route, 0, KNOWN_MF_FIDS), mf).fids)
         if self.apps:
             self.applications(root.add(Branch("Applications (EF.DIR)", f"{len(self.apps)}",
                                               "the applications EF.DIR lists, each selected and walked")))
@@ -158,11 +168,13 @@ class Walker:
             self.entered.add(app.aid)
         how = "AID" if app.aid else "path" if app.path else "EF.DIR's command"
         branch.explanation = f"selected by {how}"
-        self.explore(Df(f"application {app.title}", (*route, command), 1, KNOWN_DF_FIDS), branch)
+        self.explore(Df(f"application {app.title}", (*route, command), 1, KNOWN_DF_FIDS, self.mf_fids),
+                     branch)
 
     # -- one DF --------------------------------------------------------------------------
 
-    def explore(self, df: Df, branch: Branch) -> None:
+    def explore(self, df: Df, branch: Branch) -> _Found:
+        """Every file of `df` that can be found; what was found in it (not in its sub-DFs)."""
         found = _Found()
         for fid, label in df.known.items():
             if fid not in df.skip:
@@ -181,6 +193,7 @@ class Walker:
                 if name is not None:
                     self.entered.add(name)
                 self.explore(sub, sub_branch)
+        return found
 
     def scan(self, df: Df, fids: range, branch: Branch, found: _Found) -> None:
         tried = 0
@@ -222,7 +235,9 @@ class Walker:
         ef.add(control)
         if info.sfi is not None:
             found.sfis.add(info.sfi)
-        read = self.read_ef(info, ef)
+        if info.arr is not None:
+            self.arr_fids.add(info.arr)
+        read = self.read_ef(info, ef, arr=fid in self.arr_fids)
         if fid == EF_DIR and df.depth == 0:
             self.apps = applications([f.raw for f in read.findings])
         if info.type is None:  # a DF that sent no FCP would have moved the current DF
@@ -230,10 +245,10 @@ class Walker:
 
     # -- reading an EF --------------------------------------------------------------------
 
-    def read_ef(self, info: FileInfo, branch: Branch) -> Read:
+    def read_ef(self, info: FileInfo, branch: Branch, arr: bool = False) -> Read:
         kind = info.type
         if kind is not None and (kind.records):
-            read = read_records(self.session, info)
+            read = read_records(self.session, info, decode=arr_record if arr else content_findings)
         elif kind in (None, FileType.NO_INFORMATION, FileType.TRANSPARENT):
             read = read_transparent(self.session, info)
             if kind is not FileType.TRANSPARENT and read.stop_sw == Sw.INCOMPATIBLE:
