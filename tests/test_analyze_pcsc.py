@@ -166,11 +166,23 @@ class Case:
         return demo_profile() if self.name == "demo" else load_profile(CARDS / f"{self.name}.json")
 
 
+def check_emv(report: Report) -> None:
+    emv = findings(report, "emv")
+    assert emv["value"].startswith("2 applications") and "GET PROCESSING OPTIONS was not sent" in (
+        emv["explanation"])
+    text = json.dumps(report)
+    # The profile's test PAN is read (by the SFI probe, without GPO) and masked in the report.
+    pan = "5413330089010012"
+    assert pan not in text and " ".join(pan[i:i + 2] for i in range(0, 16, 2)) not in text
+    assert "••••••••••••0012" in text
+
+
 CASES = [
     # The scan finds the PIN-protected EF with its FCP (by SFI alone its access rule is unknown).
     Case("demo", ("--scan", "0100-0104"), check_demo),
     Case("globalplatform", (), check_globalplatform),
     Case("usim", (), check_usim),
+    Case("emv", (), check_emv),
 ]
 
 
