@@ -45,7 +45,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 
 lint: venv
 	$(VENV)/bin/ruff check explorer tests bench
-	$(VENV)/bin/mypy explorer/core explorer/link explorer/pcsc explorer/virtual explorer/trace explorer/script explorer/apps
+	$(VENV)/bin/mypy explorer/core explorer/link explorer/pcsc explorer/virtual explorer/trace explorer/script explorer/apps explorer/services
 	$(VENV)/bin/lint-imports
 
 # One-folder PyInstaller bundle in dist/card-explorer/ (packaging/card-explorer.spec).

@@ -60,6 +60,6 @@ def test_ruff_and_mypy_clean() -> None:
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     mypy = subprocess.run([str(bin_dir / "mypy"), "explorer/core", "explorer/link", "explorer/pcsc",
                            "explorer/virtual", "explorer/trace", "explorer/cli", "explorer/script",
-                           "explorer/apps"],
+                           "explorer/apps", "explorer/services"],
                           cwd=ROOT, capture_output=True, text=True)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr

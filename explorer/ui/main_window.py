@@ -8,14 +8,13 @@ from PySide6.QtCore import QByteArray, QPoint, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QWidget
 
-from explorer import __version__
 from explorer.core.exchange import SENT_AS_IS
 from explorer.core.reader_events import CardInserted, MonitorEvent, ServiceLost, ServiceRestored
 from explorer.link.bridge import EventBridge
-from explorer.link.connection import Link
 from explorer.link.manager import ConnectionManager
+from explorer.services.workbench import Workbench
 from explorer.trace.export import command_hex
-from explorer.trace.journal import Journal, trace_dir
+from explorer.trace.journal import trace_dir
 from explorer.trace.records import TraceRecord
 from explorer.trace.store import TraceStore
 from explorer.ui.analysis_panel import AnalysisPanel
@@ -27,7 +26,6 @@ from explorer.ui.trace_panel import TracePanel
 from explorer.ui.trace_window import TraceOpener, TraceWindow
 from explorer.ui.virtual_reader import VirtualReaderMenu
 from explorer.virtual.card_sources import CardSource, SourceKind
-from explorer.virtual.embedded import EmbeddedReaders
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog, QMessageBox
@@ -56,10 +54,9 @@ class MainWindow(QMainWindow):
         self._journal_problem = ""
         self._monitor = monitor
         self._select_when_in: set[str] = set()
-        self.store = store if store is not None else self._new_store()
-        self.embedded = EmbeddedReaders(monitor.post)
-        self.manager = manager or ConnectionManager(self._link_for, sink=self.store,
-                                                    on_change=self._reader_changed)
+        self.bench = Workbench(monitor.open_link, monitor.post, monitor.refresh, store=store, manager=manager)
+        self._journal_problem = self.bench.journal_problem
+        self.store, self.embedded, self.manager = self.bench.store, self.bench.embedded, self.bench.manager
         self.readers = ReaderTreePanel()
         self.console = ConsolePanel(self.manager, settings)
         self.atr = AtrPanel(settings)
@@ -122,17 +119,6 @@ class MainWindow(QMainWindow):
         monitor.monitor_event.connect(self.on_event)
         monitor.pcsc_probed.connect(self._pcsc_probed)
         self._restore_layout()
-
-    def _link_for(self, reader: str) -> Link:
-        return self.embedded.link(reader) if self.embedded.owns(reader) else self._monitor.open_link(reader)
-
-    def _reader_changed(self, reader: str) -> None:
-        """On a connection's worker, after it connected, disconnected or reset."""
-        if self.embedded.owns(reader):
-            self.embedded.refresh(reader)
-        else:
-            # pcscd does not wake the monitor for our own connects: it re-reads reader flags.
-            self._monitor.refresh()
 
     # -- the embedded virtual reader ----------------------------------------------------
 
@@ -254,13 +240,13 @@ class MainWindow(QMainWindow):
         return dialog
 
     def on_event(self, event: MonitorEvent) -> None:
-        self.store.add_monitor_event(event)
+        self.bench.record(event)
         # The console first: it notes a session of its own that this event ends, while the
         # connection still says connected; its own follow-up runs later, on the loop.
         self.console.on_monitor_event(event)
         # Then the sessions the event ends are recorded as lost, right after their cause in the
         # trace and before the next event, and a removed reader's connection closes.
-        self.manager.observe(event)
+        self.bench.observe(event)
         self.readers.apply(event)
         self.atr.on_monitor_event(event)
         # After the tree: a run on every card asks it which readers hold a card.
@@ -319,14 +305,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- the trace ---------------------------------------------------------------
-
-    def _new_store(self) -> TraceStore:
-        try:
-            return TraceStore(Journal.new_session(generator=f"card-explorer {__version__}"))
-        except OSError as e:
-            # Still trace in memory; the status bar says the journal is missing.
-            self._journal_problem = f"no journal: {e.strerror or e}"
-            return TraceStore()
 
     def _emit_journal_stopped(self, error: OSError) -> None:
         """Any thread, the store's lock held: only hands the news to the GUI thread."""
