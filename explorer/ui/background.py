@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
+
+from explorer.ui.relay import post, weak_callback
 
 T = TypeVar("T")
 
@@ -63,31 +66,41 @@ def pause() -> None:
 
 
 class Background(QObject):
-    _finished = Signal(object, object)  # the callback, its argument
+    """Work on a daemon thread, its outcome delivered on the GUI thread. The callbacks stay on the
+    GUI thread (kept here by job number): the worker holds only a weak reference to this object,
+    so it never holds the last reference to a widget and never deletes one off the GUI thread
+    (explorer/ui/relay.py)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._finished.connect(self._deliver)
+        self._pending: dict[int, tuple[Callable[[Any], None], Callable[[BaseException], None]]] = {}
+        self._jobs = itertools.count()
 
     def run(self, name: str, work: Callable[[], T], done: Callable[[T], None],
             failed: Callable[[BaseException], None], *, large: bool = False) -> threading.Thread:
         """Start `work` on a daemon thread named `name`; returns the thread. `large`: work over
         a whole trace, run with the garbage collector held (collector_held)."""
+        job = next(self._jobs)
+        self._pending[job] = (done, failed)
+        target = weak_callback(self._deliver)
 
         def main() -> None:
-            callback: Callable[[Any], None]
+            ok = True
             try:
                 with collector_held() if large else contextlib.nullcontext():
                     value: Any = work()
-                callback = done
             except Exception as e:  # handed to `failed`, which decides what the user sees
-                value, callback = e, failed
-            with contextlib.suppress(RuntimeError):  # the owner was deleted meanwhile
-                self._finished.emit(callback, value)
+                value, ok = e, False
+            post(target, (job, ok, value))
 
         thread = threading.Thread(target=main, name=name, daemon=True)
         thread.start()
         return thread
 
-    def _deliver(self, callback: Callable[[Any], None], value: Any) -> None:
-        callback(value)
+    def _deliver(self, parcel: tuple[int, bool, Any]) -> None:
+        job, ok, value = parcel
+        done, failed = self._pending.pop(job)
+        if ok:
+            done(value)
+        else:
+            failed(value)
