@@ -170,7 +170,7 @@ def check_emv(report: Report) -> None:
     emv = findings(report, "emv")
     assert emv["value"].startswith("2 applications") and "GET PROCESSING OPTIONS was not sent" in (
         emv["explanation"])
-    text = json.dumps(report)
+    text = json.dumps(report, ensure_ascii=False)
     # The profile's test PAN is read (by the SFI probe, without GPO) and masked in the report.
     pan = "5413330089010012"
     assert pan not in text and " ".join(pan[i:i + 2] for i in range(0, 16, 2)) not in text
