@@ -24,6 +24,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -154,18 +155,15 @@ def crash_dialog(app: object, outdir: Path) -> None:
     os.environ.pop(crash.TEST_HOOK_ENV)
 
 
-def script_panel(app: object, outdir: Path) -> None:
-    """The Script dock after a run of the shipped demo-card example on two embedded readers, with
-    a wrong PIN: one test case fails on both, its lines marked, the rest passed."""
+def _window_without_pcsc(app: object) -> tuple[Any, Any, Any]:
+    """The window on the embedded readers only (an event bridge with no PC/SC), its size capped
+    by the screen's, and a qasync loop for it."""
     import qasync
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from explorer.assets import asset_path
     from explorer.link.bridge import EventBridge
     from explorer.ui.main_window import MainWindow
-    from explorer.virtual.card_sources import CardSource, SourceKind
-    from tests.conftest import until
 
     assert isinstance(app, QApplication)
     home = Path(tempfile.mkdtemp(prefix="home-"))
@@ -176,6 +174,17 @@ def script_panel(app: object, outdir: Path) -> None:
     window.show()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    return bridge, window, loop
+
+
+def script_panel(app: object, outdir: Path) -> None:
+    """The Script dock after a run of the shipped demo-card example on two embedded readers, with
+    a wrong PIN: one test case fails on both, its lines marked, the rest passed."""
+    from explorer.assets import asset_path
+    from explorer.virtual.card_sources import CardSource, SourceKind
+    from tests.conftest import until
+
+    bridge, window, loop = _window_without_pcsc(app)
     with loop:
         async def run() -> None:
             first = window.start_virtual_reader()
@@ -206,25 +215,11 @@ def script_panel(app: object, outdir: Path) -> None:
 
 def analysis_panel(app: object, outdir: Path) -> None:
     """The Analysis dock after the GlobalPlatform profile was analyzed, a CPLC date selected."""
-    import qasync
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
-
     from explorer.assets import asset_path
-    from explorer.link.bridge import EventBridge
-    from explorer.ui.main_window import MainWindow
     from explorer.virtual.card_sources import CardSource, SourceKind
     from tests.conftest import until
 
-    assert isinstance(app, QApplication)
-    home = Path(tempfile.mkdtemp(prefix="home-"))
-    bridge = EventBridge()
-    window = MainWindow(bridge, QSettings(str(home / "s.ini"), QSettings.Format.IniFormat))
-    screen = window.screen().availableGeometry()
-    window.resize(min(1360, screen.width()), min(860, screen.height()))
-    window.show()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    bridge, window, loop = _window_without_pcsc(app)
     with loop:
         async def run() -> None:
             profile = str(asset_path("cards", "globalplatform.json"))

@@ -26,10 +26,10 @@ from explorer.apps.findings import Finding
 from explorer.apps.session import AnalysisSession
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Origin, Reply, TransmitOptions
-from explorer.core.link_modes import Protocol, ShareMode
 from explorer.link.connection import CardConnection, LinkState, WorkerSession
 from explorer.link.manager import ConnectionManager
 from explorer.ui.gil_naps import GilNaps
+from explorer.ui.reader_job import open_connected
 
 
 @dataclass(frozen=True)
@@ -100,32 +100,14 @@ class AnalysisJob(QObject):
 
     def start(self) -> None:
         """GUI thread: returns at once; the connect and the analysis happen on the reader's worker."""
-        try:
-            conn = self._manager.open(self.reader)
-        except CardError as exc:
-            self._end(AnalysisEnd(self.reader, None, str(exc)))
-            return
-        if conn.state.connected:
-            self._submit(conn, conn.state)
-        else:
-            conn.connect(Protocol.ANY, ShareMode.SHARED).add_done_callback(
-                lambda future: self._connected(conn, future))
+        open_connected(self._manager, self.reader, self._submit,
+                       lambda message, crash: self._end(AnalysisEnd(self.reader, None, message, crash)))
 
     def cancel(self) -> None:
         """Any thread: the analysis stops before its next command, keeping what it found."""
         self.session.cancel()
 
     # -- on the reader's worker ----------------------------------------------------------
-
-    def _connected(self, conn: CardConnection, future: Future[LinkState]) -> None:
-        try:
-            state = future.result()
-        except CardError as exc:
-            self._end(AnalysisEnd(self.reader, None, f"could not connect: {exc}"))
-        except Exception as exc:  # a bug: the GUI thread reports it
-            self._end(AnalysisEnd(self.reader, None, "internal error", exc))
-        else:
-            self._submit(conn, state)
 
     def _submit(self, conn: CardConnection, state: LinkState) -> None:
         self._nap = GilNaps(conn.embedded)

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, Signal
 
 from explorer.core.card_errors import CardError
-from explorer.core.link_modes import Protocol, ShareMode
 from explorer.link.connection import CardConnection, LinkState, WorkerSession
 from explorer.link.manager import ConnectionManager
 from explorer.script.model import Script
 from explorer.script.runner import Control, ScriptResult, StepResult, run
 from explorer.script.runs import ScriptRun
 from explorer.ui.gil_naps import GilNaps
+from explorer.ui.reader_job import open_connected
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,8 @@ class ScriptJob(QObject):
 
     def start(self) -> None:
         """GUI thread: returns at once; the connect and the run happen on the reader's worker."""
-        try:
-            conn = self._manager.open(self.reader)
-        except CardError as exc:
-            self._end(JobEnd(self.reader, None, str(exc)))
-            return
-        if conn.state.connected:
-            self._submit(conn, conn.state)
-        else:
-            conn.connect(Protocol.ANY, ShareMode.SHARED).add_done_callback(
-                lambda future: self._connected(conn, future))
+        open_connected(self._manager, self.reader, self._submit,
+                       lambda message, crash: self._end(JobEnd(self.reader, None, message, crash)))
 
     def take(self) -> list[StepResult]:
         """GUI thread: the results that came since the last take, in order."""
@@ -82,16 +74,6 @@ class ScriptJob(QObject):
         return taken
 
     # -- on the reader's worker ----------------------------------------------------------
-
-    def _connected(self, conn: CardConnection, future: Future[LinkState]) -> None:
-        try:
-            state = future.result()
-        except CardError as exc:
-            self._end(JobEnd(self.reader, None, f"could not connect: {exc}"))
-        except Exception as exc:  # a bug: the GUI thread reports it
-            self._end(JobEnd(self.reader, None, "internal error", exc))
-        else:
-            self._submit(conn, state)
 
     def _submit(self, conn: CardConnection, state: LinkState) -> None:
         self._atr = state.atr
