@@ -22,34 +22,20 @@ from explorer.apps.emv.lists import afl_entries, aip, auc, cvm_list, cvm_rule, i
 from explorer.apps.emv.objects import decode_object
 from explorer.apps.findings import Finding, mask_value
 from explorer.apps.report import analysis_json, analysis_text
-from explorer.apps.session import AnalysisSession, Answer
+from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
 from explorer.core.exchange import Origin, Reply
-from explorer.core.tlv import TlvNode, decode_tlv
 from explorer.link.connection import CardConnection
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.embedded import EmbeddedReaders
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import ProfileError, demo_profile, load_profile, parse_profile
+from tests.app_helpers import answer, node, values
 
 EMV_PROFILE = asset_path("cards", "emv.json")
 PAN = "5413330089010012"
 MASTERCARD = "A0 00 00 00 04 10 10"
 CB = "A0 00 00 00 42 10 10"
-
-
-def answer(data: bytes, index: int = 0, sw: int = 0x9000) -> Answer:
-    return Answer(index, Reply((), data, sw))
-
-
-def node(data: bytes) -> TlvNode:
-    result = decode_tlv(data)
-    assert result.error is None
-    return result.nodes[0]
-
-
-def names(finding: Finding) -> dict[str, str]:
-    return {c.name: c.value for c in finding.children}
 
 
 # -- decoding -------------------------------------------------------------------------------
@@ -96,7 +82,7 @@ def test_gpo_answers_in_both_formats_give_the_afl() -> None:
 def test_cvm_list_is_decoded_rule_by_rule() -> None:
     data = bytes.fromhex("8E 10 000003E8 00000000 4403 4203 1E06 1F03")
     found = cvm_list(answer(data), node(data))
-    rules = names(found)
+    rules = values(found)
     assert rules["Amount X"] == "1000"
     assert rules["Rule 1"] == "enciphered PIN verified by the ICC, if the terminal supports the CVM"
     assert rules["Rule 3"] == ("signature (paper), if the transaction is in the application currency and "

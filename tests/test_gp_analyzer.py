@@ -18,31 +18,17 @@ from explorer.apps.gp.cplc import LENGTH, date_text, decode_cplc
 from explorer.apps.gp.fci import decode_fci, looks_like_isd
 from explorer.apps.gp.keyinfo import decode_key_information
 from explorer.apps.gp.oid import decode_oid, encode_oid
-from explorer.apps.session import AnalysisSession, Answer
+from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
 from explorer.core.exchange import Origin, Reply
-from explorer.core.tlv import TlvNode, decode_tlv
 from explorer.link.connection import CardConnection
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.embedded import EmbeddedReaders
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import CardProfile, demo_profile, load_profile
+from tests.app_helpers import answer, node, values
 
 GP_PROFILE = asset_path("cards", "globalplatform.json")
-
-
-def answer(data: bytes, index: int = 0, sw: int = 0x9000) -> Answer:
-    return Answer(index, Reply((), data, sw))
-
-
-def node(data: bytes) -> TlvNode:
-    result = decode_tlv(data)
-    assert result.error is None
-    return result.nodes[0]
-
-
-def values(finding: Finding) -> dict[str, str]:
-    return {child.name: child.value for child in finding.children}
 
 
 def assert_traced(root: Finding, data_of: Callable[[int], bytes]) -> int:
