@@ -167,7 +167,7 @@ def test_analyze_shows_the_tree_and_a_sensitive_value_masked_then_revealed(
     panel = window.analysis
     assert panel.analyze_action.isEnabled() and not panel.cancel_action.isEnabled()
     assert not panel.export_button.isEnabled()
-    window.docks["atr"].raise_()
+    window.docks["console"].raise_()
     panel.choose_analyzers(["demo"])
     with qtbot.waitSignal(panel.finished, timeout=10_000):
         panel.analyze_action.trigger()  # as from the Analysis menu: the dock comes up
@@ -340,13 +340,14 @@ def test_nothing_is_sent_without_a_card_or_an_analyzer(window: MainWindow, qtbot
     assert [a.isChecked() for a in menu.actions()] == [True, False]
 
 
-def test_the_analysis_dock_sits_beside_the_atr_and_keeps_its_place(
+def test_the_analysis_dock_sits_beside_the_console_and_keeps_its_place(
         qtbot: QtBot, settings: QSettings, fake_analyzers: None) -> None:
     first = MainWindow(EventBridge(), settings)
     qtbot.addWidget(first)
     first.show()
-    assert first.tabifiedDockWidgets(first.docks["atr"]) == [first.docks["analysis"]]
-    assert first.docks["analysis"].visibleRegion().isEmpty()  # the ATR is in front by default
+    tabs = [first.docks["script"], first.docks["analysis"]]
+    assert first.tabifiedDockWidgets(first.docks["console"]) == tabs
+    assert first.docks["analysis"].visibleRegion().isEmpty()  # the console is in front by default
     (menu,) = [m for m in first.menuBar().findChildren(QMenu) if m.title() == "&Analysis"]
     assert [a.text() for a in menu.actions() if a.text()] == ["Analyze", "Cancel", "JSON…", "HTML report…"]
     assert not first.analysis.analyze_action.isEnabled()  # no card in the (no) selected reader
@@ -358,7 +359,8 @@ def test_the_analysis_dock_sits_beside_the_atr_and_keeps_its_place(
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
-    assert second.tabifiedDockWidgets(second.docks["atr"]) == [second.docks["analysis"]]
+    assert second.tabifiedDockWidgets(second.docks["console"]) == [second.docks["script"],
+                                                                   second.docks["analysis"]]
     assert not second.docks["analysis"].visibleRegion().isEmpty()  # raised when the window closed
     assert not second.analysis.reveal.isChecked()  # never saved as revealed
     second.close()

@@ -405,7 +405,8 @@ def test_the_script_dock_sits_beside_the_console_and_keeps_its_place(
     first = MainWindow(EventBridge(), settings)
     qtbot.addWidget(first)
     first.show()
-    assert first.tabifiedDockWidgets(first.docks["console"]) == [first.docks["script"]]
+    tabs = [first.docks["script"], first.docks["analysis"]]
+    assert first.tabifiedDockWidgets(first.docks["console"]) == tabs
     assert [a.text() for a in first.script.menu_actions() if a is not None][:5] == [
         "Run", "Stop", "Pause", "Step", "Run to cursor"]
     first.docks["script"].raise_()
@@ -414,7 +415,8 @@ def test_the_script_dock_sits_beside_the_console_and_keeps_its_place(
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
-    assert second.tabifiedDockWidgets(second.docks["console"]) == [second.docks["script"]]
+    assert second.tabifiedDockWidgets(second.docks["console"]) == [second.docks["script"],
+                                                                   second.docks["analysis"]]
     assert not second.docks["script"].visibleRegion().isEmpty()  # raised when the window closed
     assert second.docks["console"].visibleRegion().isEmpty()
     second.close()

@@ -87,11 +87,10 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["console"], d["trace"], Qt.Orientation.Vertical)
         # The script panel beside the console: both talk to the card, one at a time on screen.
         self.tabifyDockWidget(d["console"], d["script"])
+        # The analysis with the console and the script, in the wide column (at 1024x700 the left
+        # one is under 300 px): a finding selected brings up its record in the trace below it.
+        self.tabifyDockWidget(d["console"], d["analysis"])
         d["console"].raise_()
-        # The analysis beside the ATR: both say what the card is, and a finding selected brings
-        # up its record in the trace, which must not cover the finding.
-        self.tabifyDockWidget(d["atr"], d["analysis"])
-        d["atr"].raise_()
         self.resize(1200, 800)
         self.resizeDocks([d["readers"], d["console"]], [560, 640], Qt.Orientation.Horizontal)
         self.resizeDocks([d["readers"], d["atr"]], [200, 600], Qt.Orientation.Vertical)
