@@ -19,16 +19,21 @@ FORMAT = "card-explorer-analysis"
 VERSION = 1
 
 
+def _masked_hex(data: bytes, offset: int, spans: list[tuple[int, int]]) -> str:
+    """`data`, found at `offset` in its response, as hex with the bytes of `spans` (offsets in
+    that response) shown as •• (not zeros, which could pass for the card's)."""
+    parts = to_hex(data).split(" ") if data else []
+    for start, end in spans:
+        for i in range(max(start, offset), min(end, offset + len(parts))):
+            parts[i - offset] = "••"
+    return " ".join(parts)
+
+
 def _raw(f: Finding, spans: dict[int, list[tuple[int, int]]]) -> str:
     """A finding's bytes, those a sensitive finding came from as •• (a record holding a PAN is
     not sensitive itself, but its bytes carry the PAN)."""
-    parts = to_hex(f.raw).split(" ")
-    if f.source is not None:
-        src = f.source
-        for start, end in spans.get(src.exchange, []):
-            for i in range(max(start, src.start), min(end, src.end, src.start + len(parts))):
-                parts[i - src.start] = "••"
-    return " ".join(parts)
+    src = f.source
+    return _masked_hex(f.raw, src.start, spans.get(src.exchange, [])) if src is not None else to_hex(f.raw)
 
 
 def _finding(f: Finding, reveal: bool, spans: dict[int, list[tuple[int, int]]]) -> dict[str, Any]:
@@ -57,17 +62,7 @@ def _sensitive_spans(analysis: Analysis) -> dict[int, list[tuple[int, int]]]:
 
 
 def _response(data: bytes, sw: bytes, spans: list[tuple[int, int]]) -> str:
-    shown = bytearray(data)
-    for start, end in spans:
-        shown[start:end] = bytes(max(0, min(end, len(data)) - start))
-    text = to_hex(bytes(shown))
-    if spans:  # the masked bytes as •• so nobody takes the zeros for the card's
-        parts = text.split(" ") if text else []
-        for start, end in spans:
-            for i in range(start, min(end, len(parts))):
-                parts[i] = "••"
-        text = " ".join(parts)
-    return " ".join(p for p in (text, to_hex(sw)) if p)
+    return " ".join(p for p in (_masked_hex(data, 0, spans), to_hex(sw)) if p)
 
 
 def analysis_json(analysis: Analysis, reveal: bool = False) -> dict[str, Any]:

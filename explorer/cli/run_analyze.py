@@ -9,7 +9,7 @@ import sys
 from explorer.apps.analysis import Analysis, run_analyzers
 from explorer.apps.analyzer import Analyzer
 from explorer.apps.session import AnalysisSession
-from explorer.cli.run_targets import NoService, Target, Usage, virtual_target
+from explorer.cli.run_targets import NoService, Target, Usage, pcsc_target, virtual_target
 from explorer.core import card_errors as ce
 from explorer.core.exchange import Origin, TransmitOptions
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
@@ -19,22 +19,7 @@ PROG = "card-explorer analyze"
 
 
 def _target(args: argparse.Namespace) -> Target:
-    if args.profile:
-        return virtual_target(args.profile)
-    import functools
-
-    from explorer.cli.bad_input import BadInput
-    from explorer.cli.run_send import choose_reader
-    from explorer.pcsc.connection import PcscLink
-    from explorer.pcsc.context import ServiceUnavailable
-
-    try:
-        reader = choose_reader(args.reader)
-    except BadInput as exc:
-        raise Usage(str(exc)) from None
-    except ServiceUnavailable as exc:
-        raise NoService(str(exc)) from None
-    return Target(reader, functools.partial(PcscLink, reader))
+    return virtual_target(args.profile) if args.profile else pcsc_target(args.reader)
 
 
 def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:

@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -85,13 +85,10 @@ def targets(args: argparse.Namespace) -> list[Target]:
         if args.reader or args.all_readers or args.each_card:
             raise Usage("--profile runs on its own virtual reader: no --reader, --all-readers or --each-card")
         return [virtual_target(args.profile)]
-    from explorer.cli.bad_input import BadInput
     from explorer.cli.run_send import choose_reader
-    from explorer.pcsc.connection import PcscLink
-    from explorer.pcsc.context import ServiceUnavailable
     from explorer.pcsc.snapshot import read_readers
 
-    try:
+    with _reader_errors():
         if args.all_readers:
             if args.reader:
                 raise Usage("--all-readers or --reader, not both")
@@ -104,13 +101,37 @@ def targets(args: argparse.Namespace) -> list[Target]:
             names = [_only_reader([s.name for s in read_readers()])]
         else:
             names = [choose_reader(name) for name in (args.reader or [None])]
+    if len(set(names)) < len(names):
+        raise Usage("a reader is named twice: " + ", ".join(printable(n) for n in names))
+    return [_pcsc(name) for name in names]
+
+
+def pcsc_target(wanted: str | None) -> Target:
+    """The PC/SC reader named (an exact name or a unique part of one), or the one with a card."""
+    from explorer.cli.run_send import choose_reader
+
+    with _reader_errors():
+        return _pcsc(choose_reader(wanted))
+
+
+def _pcsc(reader: str) -> Target:
+    from explorer.pcsc.connection import PcscLink
+
+    return Target(reader, functools.partial(PcscLink, reader))
+
+
+@contextlib.contextmanager
+def _reader_errors() -> Iterator[None]:
+    """Looking readers up: a wrong name or no card is usage (exit 2), no service exit 3."""
+    from explorer.cli.bad_input import BadInput
+    from explorer.pcsc.context import ServiceUnavailable
+
+    try:
+        yield
     except BadInput as exc:  # no such reader, or no single one with a card
         raise Usage(str(exc)) from None
     except ServiceUnavailable as exc:
         raise NoService(str(exc)) from None
-    if len(set(names)) < len(names):
-        raise Usage("a reader is named twice: " + ", ".join(printable(n) for n in names))
-    return [Target(name, functools.partial(PcscLink, name)) for name in names]
 
 
 def _only_reader(names: list[str]) -> str:
