@@ -7,6 +7,7 @@ from pathlib import Path
 from explorer.core.exchange import Origin
 from explorer.core.link_modes import Protocol, ShareMode
 from explorer.core.reader_events import MonitorEvent, ReaderRemoved
+from explorer.services.card_access import CardAccess
 from explorer.services.workbench import Workbench
 from explorer.trace.records import Kind
 from explorer.virtual.card import VirtualCard, demo_handler
@@ -56,3 +57,17 @@ def test_a_reader_not_embedded_goes_to_pcsc(tmp_path: Path) -> None:
     bench = Workbench(pcsc, lambda event: None, journal_dir=tmp_path)  # type: ignore[arg-type]
     bench.link_for("Some PC/SC reader")
     assert opened == ["Some PC/SC reader"]
+
+
+def test_card_access_alone_streams_exchanges_to_its_sink_and_keeps_none() -> None:
+    """What a command line builds on: the same readers and manager as the window, no store."""
+    seen: list[object] = []
+    access = CardAccess(no_pcsc)  # type: ignore[arg-type]
+    reader = access.add_card(VirtualCard(handler=demo_handler), "demo")
+    access.manager.set_sink(seen.append)
+    conn = access.manager.open(reader)
+    conn.connect(Protocol.ANY, ShareMode.SHARED).result(5)
+    assert conn.send(bytes.fromhex("00 84 00 00 08"), Origin.CLI).result(5).sw == 0x9000
+    assert access.close(1.0)
+    assert any(getattr(item, "origin", None) is Origin.CLI for item in seen)
+    assert not hasattr(access, "store")

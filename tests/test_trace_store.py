@@ -52,6 +52,19 @@ def test_records_group_automatic_steps_under_their_command(tmp_path: Path) -> No
     assert not contents.problems and not contents.cut_short
 
 
+def test_a_store_that_keeps_nothing_writes_every_record_to_its_journal(tmp_path: Path) -> None:
+    """A command line's trace file: numbered and grouped as ever, none of it held in memory."""
+    store = TraceStore(Journal.new_session(tmp_path), keep=False)
+    for _ in range(1000):
+        store.add_exchange(exchange("00B0000002", "6C02"))
+        store.add_exchange(exchange("00B0000002", "00009000", Origin.RESEND))
+    assert len(store) == 0 and store.records() == []
+    store.close()
+    written = read_journal(store.journal.path).records  # type: ignore[union-attr]
+    assert [r.seq for r in written] == list(range(1, 2001))
+    assert written[-1].parent == 1999
+
+
 def test_journal_is_private_and_line_by_line(tmp_path: Path) -> None:
     journal = Journal.new_session(tmp_path / "traces")
     assert stat.S_IMODE(os.stat(journal.path).st_mode) == 0o600

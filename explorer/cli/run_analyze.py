@@ -9,17 +9,25 @@ import sys
 from explorer.apps.analysis import Analysis, run_analyzers
 from explorer.apps.analyzer import Analyzer
 from explorer.apps.session import AnalysisSession
-from explorer.cli.run_targets import NoService, Target, Usage, pcsc_target, virtual_target
+from explorer.cli.run_targets import (
+    NoService,
+    Target,
+    Usage,
+    command_line_access,
+    pcsc_target,
+    virtual_target,
+)
 from explorer.core import card_errors as ce
 from explorer.core.exchange import Origin, TransmitOptions
-from explorer.core.link_modes import Disposition, Protocol, ShareMode
-from explorer.link.connection import CardConnection, WorkerSession
+from explorer.core.link_modes import Protocol, ShareMode
+from explorer.link.connection import WorkerSession
+from explorer.services.card_access import CardAccess
 
 PROG = "card-explorer analyze"
 
 
-def _target(args: argparse.Namespace) -> Target:
-    return virtual_target(args.profile) if args.profile else pcsc_target(args.reader)
+def _target(args: argparse.Namespace, access: CardAccess) -> Target:
+    return virtual_target(args.profile, access) if args.profile else pcsc_target(args.reader, access)
 
 
 def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:
@@ -64,14 +72,15 @@ def run_analyze(args: argparse.Namespace) -> int:
         chosen = analyzers([k.strip() for k in args.only.split(",") if k.strip()] if args.only else None)
         if args.scan:
             chosen = [_with_scan(a, args.scan) for a in chosen]
-        target = _target(args)
+        access = command_line_access()
+        target = _target(args, access)
     except (Usage, ValueError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except NoService as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NO_SERVICE
-    conn = CardConnection(target.reader, target.link())
+    conn = access.manager.open(target.reader)
     session: AnalysisSession | None = None
 
     def job(worker: WorkerSession) -> Analysis:
@@ -91,7 +100,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             session.cancel()
         return EXIT_INTERRUPTED
     finally:
-        conn.close(Disposition.LEAVE, timeout=1.0)
+        access.close(timeout=1.0)
     from explorer.apps.report import analysis_html, analysis_json, analysis_text
 
     if args.json:

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from explorer.cli.run_targets import NoService, Outcome, Plan, Target, Usage, drive_all, targets
+from explorer.cli.run_targets import (
+    NoService,
+    Outcome,
+    Plan,
+    Target,
+    Usage,
+    command_line_access,
+    drive_all,
+    targets,
+)
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.input_error import InputError
 from explorer.core.printable import printable
@@ -155,7 +164,7 @@ def _trace(args: argparse.Namespace) -> tuple[TraceStore | None, Journal | None]
                           generator=GENERATOR, secrets=secrets_word(args.reveal_secrets))
     except OSError as exc:
         raise Usage(f"--trace {args.trace}: {exc.strerror or exc}") from None
-    return TraceStore(journal), journal
+    return TraceStore(journal, keep=False), journal
 
 
 def _write_reports(args: argparse.Namespace, runs: list[ScriptRun]) -> bool:
@@ -210,8 +219,10 @@ def run_scripts(args: argparse.Namespace) -> int:
             raise Usage("--cards goes with --each-card")
         variables = _variables(args.var)
         scripts = _scripts(args.scripts, set(variables))
-        readers = targets(args)
+        access = command_line_access()
+        readers = targets(args, access)
         store, journal = _trace(args)
+        access.manager.set_sink(store)
     except Usage as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -234,7 +245,7 @@ def run_scripts(args: argparse.Namespace) -> int:
         output.run(run)
 
     plan = Plan(scripts, variables, args.keep_going, args.repeat, args.each_card, args.cards,
-                store, output.result, on_run, output.note)
+                output.result, on_run, output.note)
     # What is made so far lives to the end: out of the collector's sight, a full collection
     # during the run does not walk the parsed scripts again (as gui_main does for the window).
     gc.freeze()
@@ -245,6 +256,7 @@ def run_scripts(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         status = EXIT_INTERRUPTED
     finally:
+        access.close(timeout=1.0)
         if journal is not None:
             journal.close()
     if output.closed.is_set():

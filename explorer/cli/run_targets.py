@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.core import card_errors as ce
-from explorer.core.exchange import Exchange, LinkEvent
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.printable import printable
-from explorer.link.connection import CardConnection, Link, WorkerSession
+from explorer.link.connection import Link, WorkerSession
 from explorer.script.model import Script
 from explorer.script.runner import Control, ScriptResult, StepResult, Verdict, run
 from explorer.script.runs import ScriptRun
+from explorer.services.card_access import CardAccess
 
 if TYPE_CHECKING:
     from explorer.pcsc.card_wait import CardWaiter
@@ -41,10 +40,10 @@ class Outcome:
 
 @dataclass
 class Target:
-    """One reader to run on. `link` opens a new link to it (one per card for --each-card)."""
+    """One reader to run on, through `access` (a new connection per card for --each-card)."""
 
     reader: str
-    link: Callable[[], Link]
+    access: CardAccess
     pcsc: bool = True
     control: Control = field(default_factory=Control)
     card: int = 0  # the card and round being run (0: not counted), for the results' lines
@@ -79,12 +78,24 @@ class Target:
                 self._waiter = None
 
 
-def targets(args: argparse.Namespace) -> list[Target]:
+def command_line_access() -> CardAccess:
+    """PC/SC readers (pyscard imported only when one is opened) and in-process virtual ones; no
+    monitor, and no trace kept in memory (the exchanges go to a trace file or nowhere)."""
+
+    def pcsc_link(reader: str) -> Link:
+        from explorer.pcsc.connection import PcscLink
+
+        return PcscLink(reader)
+
+    return CardAccess(pcsc_link)
+
+
+def targets(args: argparse.Namespace, access: CardAccess) -> list[Target]:
     """The readers named on the command line, checked now (before anything is sent)."""
     if args.profile:
         if args.reader or args.all_readers or args.each_card:
             raise Usage("--profile runs on its own virtual reader: no --reader, --all-readers or --each-card")
-        return [virtual_target(args.profile)]
+        return [virtual_target(args.profile, access)]
     from explorer.cli.run_send import choose_reader
     from explorer.pcsc.snapshot import read_readers
 
@@ -103,21 +114,15 @@ def targets(args: argparse.Namespace) -> list[Target]:
             names = [choose_reader(name) for name in (args.reader or [None])]
     if len(set(names)) < len(names):
         raise Usage("a reader is named twice: " + ", ".join(printable(n) for n in names))
-    return [_pcsc(name) for name in names]
+    return [Target(name, access) for name in names]
 
 
-def pcsc_target(wanted: str | None) -> Target:
+def pcsc_target(wanted: str | None, access: CardAccess) -> Target:
     """The PC/SC reader named (an exact name or a unique part of one), or the one with a card."""
     from explorer.cli.run_send import choose_reader
 
     with _reader_errors():
-        return _pcsc(choose_reader(wanted))
-
-
-def _pcsc(reader: str) -> Target:
-    from explorer.pcsc.connection import PcscLink
-
-    return Target(reader, functools.partial(PcscLink, reader))
+        return Target(choose_reader(wanted), access)
 
 
 @contextlib.contextmanager
@@ -141,20 +146,16 @@ def _only_reader(names: list[str]) -> str:
     return names[0]
 
 
-def virtual_target(profile: str) -> Target:
+def virtual_target(profile: str, access: CardAccess) -> Target:
     """An in-process virtual reader with the card of `profile` ("demo" or a profile file)."""
     from explorer.virtual.card_sources import CardSource, CardSourceError, SourceKind, load_card
-    from explorer.virtual.embedded import EmbeddedReaders
 
     source = CardSource(SourceKind.DEMO) if profile == "demo" else CardSource(SourceKind.PROFILE, profile)
     try:
         loaded = load_card(source)
     except CardSourceError as exc:
         raise Usage(str(exc)) from None
-    readers = EmbeddedReaders(lambda event: None)
-    reader = readers.add_reader()
-    readers.insert(reader, loaded.card, loaded.label)
-    return Target(reader, lambda: readers.link(reader), pcsc=False)
+    return Target(access.add_card(loaded.card, loaded.label), access, pcsc=False)
 
 
 @dataclass
@@ -167,7 +168,6 @@ class Plan:
     rounds: int
     each_card: bool
     cards: int | None  # with each_card: stop after this many cards (None: until interrupted)
-    sink: Callable[[Exchange | LinkEvent], None] | None
     on_result: Callable[[Target, StepResult], None]
     on_run: Callable[[ScriptRun], None]
     on_note: Callable[[Target, str], None]
@@ -197,7 +197,7 @@ def drive(target: Target, plan: Plan) -> int:
 
 def _card(target: Target, plan: Plan, card: int, atr: bytes) -> int:
     """Every round of every script on the card in the reader now."""
-    conn = CardConnection(target.reader, target.link(), plan.sink)
+    conn = target.access.manager.open(target.reader)
     outcome = Outcome.OK
     try:
         state = conn.connect(Protocol.ANY, ShareMode.SHARED).result()
@@ -218,7 +218,7 @@ def _card(target: Target, plan: Plan, card: int, atr: bytes) -> int:
         plan.on_note(target, str(exc))
         return Outcome.NO_SERVICE if isinstance(exc, ce.ServiceGone) else Outcome.CARD_ERROR
     finally:
-        conn.close(Disposition.LEAVE, timeout=1.0)
+        target.access.manager.close(target.reader, Disposition.LEAVE, timeout=1.0)
 
 
 def _job(script: Script, target: Target, plan: Plan) -> Callable[[WorkerSession], ScriptResult]:

@@ -35,6 +35,12 @@ class ConnectionManager:
         self._lock = threading.Lock()
         self._open: dict[str, CardConnection] = {}
 
+    def set_sink(self, sink: Callable[[Exchange | LinkEvent], None] | None) -> None:
+        """Where connections opened from now on send their exchanges (a command line knows its
+        trace file only once its readers are checked)."""
+        with self._lock:
+            self._sink = sink
+
     def open(self, reader: str) -> CardConnection:
         with self._lock:
             conn = self._open.get(reader)

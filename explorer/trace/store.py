@@ -24,8 +24,12 @@ from explorer.trace.records import TraceRecord, from_exchange, from_link_event, 
 
 
 class TraceStore:
-    def __init__(self, journal: Journal | None = None, records: Iterable[TraceRecord] = ()) -> None:
+    def __init__(self, journal: Journal | None = None, records: Iterable[TraceRecord] = (), *,
+                 keep: bool = True) -> None:
+        """With `keep` False the records only go to the journal (a command line's trace file):
+        memory stays flat however long the session, and the store reads as empty."""
         self._lock = threading.Lock()
+        self._keep = keep
         self._records: list[TraceRecord] = list(records)
         self._next = self._records[-1].seq + 1 if self._records else 1
         self._journal = journal
@@ -74,7 +78,8 @@ class TraceStore:
 
     def _append(self, record: TraceRecord) -> TraceRecord:
         self._next = record.seq + 1
-        self._records.append(record)
+        if self._keep:
+            self._records.append(record)
         journal = self._journal
         # Only the write that stops the journal sets `error`: the watchers hear of it once.
         if journal is not None and journal.error is None and not journal.append(record) \
