@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 # What the app needs at run time: one list, also the .deb's Depends.
 RUNTIME_PACKAGES := $(shell sed 's/\#.*//' packaging/runtime-packages.txt | awk 'NF {print $$1}')
 # Building pyscard, the test bed (pcscd + vpcd, pcsc-tools, procps for pgrep/pkill), a display for the
-# X11 smoke check, and the .deb checks (lintian, a debootstrap clean root).
-BUILD_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools procps \
+# X11 smoke check, the .deb checks (lintian, a debootstrap clean root), and OpenSC's tools that
+# the PIV and OpenPGP analyzers are compared with.
+BUILD_PACKAGES := pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc procps \
 	python3 python3-venv python3-dev gcc make swig pkg-config binutils \
 	xvfb xauth lintian debootstrap
 APT_PACKAGES := $(BUILD_PACKAGES) $(RUNTIME_PACKAGES)
