@@ -1,6 +1,8 @@
 """The session an analyzer reads a card through: a transmit callable (the link's, with its
 automatic GET RESPONSE / 6Cxx steps), every reply kept so findings can point at their bytes,
-progress, cancel, and the user's permission for commands that change the card.
+progress, cancel, the user's permission for commands that change the card, and a secure
+channel once an analyzer opened one (BAC): from then on commands are protected on the wire and
+the analyzer sees plain answers, until the channel ends.
 
 Thread rules: an analysis runs on one thread (the reader's worker, or the CLI's); `cancel` may be
 called from any other, and takes effect at the next command.
@@ -12,10 +14,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from explorer.core.card_errors import CardError
+from explorer.core.card_errors import CardError, SecureMessagingFailed
 from explorer.core.exchange import Reply
+from explorer.core.processors import Channel
 
 Transmit = Callable[[bytes], Reply]
+#: One command through a secure channel (the link's SecureMessagingProcessor): the plain reply.
+SecureTransmit = Callable[[bytes, Channel], Reply]
 
 
 class Cancelled(Exception):
@@ -56,7 +61,9 @@ class AnalysisSession:
     # The last card error a command raised: an analyzer may catch it to keep what it read, and the
     # analysis still learns that the card or the service went away (and stops).
     failure: CardError | None = None
+    secure_transmit: SecureTransmit | None = None
     _cancelled: threading.Event = field(default_factory=threading.Event)
+    _channel: Channel | None = None
 
     def send(self, apdu: bytes, *, changes_card: bool = False) -> Answer:
         """One command; its answer kept. CardError when the card or reader fails; Cancelled once
@@ -65,13 +72,32 @@ class AnalysisSession:
             raise Cancelled
         if changes_card and not self.allow_changes:
             raise NotAllowed(apdu.hex(" ").upper())
+        channel = self._channel
         try:
-            reply = self.transmit(apdu)
+            if channel is None:
+                reply = self.transmit(apdu)
+            else:
+                assert self.secure_transmit is not None  # secure() checked it
+                reply = self.secure_transmit(apdu, channel)
+        except SecureMessagingFailed:
+            self._channel = None  # the card's side of the channel is gone too (9303-11 9.8.6)
+            raise
         except CardError as exc:
             self.failure = exc
             raise
         self.replies.append(reply)
         return Answer(len(self.replies) - 1, reply)
+
+    def secure(self, channel: Channel | None) -> None:
+        """Commands from now on go through `channel` (None: plain again). NotImplementedError
+        when this session's link cannot carry one (a transmit given without secure_transmit)."""
+        if channel is not None and self.secure_transmit is None:
+            raise NotImplementedError("this session cannot carry secure messaging")
+        self._channel = channel
+
+    @property
+    def secured(self) -> bool:
+        return self._channel is not None
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -81,4 +107,4 @@ class AnalysisSession:
         return self._cancelled.is_set()
 
 
-__all__ = ["AnalysisSession", "Answer", "Cancelled", "CardError", "NotAllowed", "Transmit"]
+__all__ = ["AnalysisSession", "Answer", "Cancelled", "CardError", "NotAllowed", "SecureTransmit", "Transmit"]

@@ -85,8 +85,11 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     def job(worker: WorkerSession) -> Analysis:
         nonlocal session
-        session = AnalysisSession(lambda apdu: worker.send(apdu, TransmitOptions(), False, "analyze"),
-                                  allow_changes=args.allow_gpo)
+        options = TransmitOptions()
+        session = AnalysisSession(lambda apdu: worker.send(apdu, options, False, "analyze"),
+                                  allow_changes=args.allow_gpo,
+                                  secure_transmit=lambda apdu, channel: worker.send(
+                                      apdu, options, False, "analyze", channel=channel))
         return run_analyzers(session, chosen, target.reader, atr)
 
     try:

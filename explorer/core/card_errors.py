@@ -103,6 +103,14 @@ class StepLimit(CardError):
         self.reply = reply
 
 
+class SecureMessagingFailed(CardError):
+    """The card's protected answer did not check out (wrong MAC, a data object missing or
+    malformed), or the card answered in plain: the secure channel is over, nothing of the
+    answer is used. `detail` says which."""
+
+    sentence = "secure messaging failed: the answer is not used and the secure channel is closed"
+
+
 class InvalidCommand(CardError):
     """Refused before anything was sent: the message says what and where."""
 

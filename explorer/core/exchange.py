@@ -31,10 +31,18 @@ class Origin(enum.Enum):
     GET_RESPONSE = "get response"  # sent automatically on 61xx
     RESEND = "6Cxx re-send"  # sent automatically on 6Cxx
     CONTROL = "control"
+    # Not on the wire: the plain command and answer a secure-messaging exchange carried,
+    # recorded under the protected exchange once its answer was unwrapped.
+    UNWRAPPED = "unwrapped (secure messaging)"
 
     @property
     def automatic(self) -> bool:
         return self in (Origin.GET_RESPONSE, Origin.RESEND)
+
+    @property
+    def on_wire(self) -> bool:
+        """Whether these bytes crossed the wire (everything but an unwrapped record)."""
+        return self is not Origin.UNWRAPPED
 
 
 @dataclass(frozen=True)

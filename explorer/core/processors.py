@@ -22,44 +22,33 @@ counts the steps of all processors together), how a CardError half way carries
 everything that crossed the wire before it, and what `send` turns into the
 Reply's exchanges.
 
-Where secure messaging goes (the next processor, not written yet): between the
-caller and the GET RESPONSE processor,
+Secure messaging sits at the top, for the commands of a secure channel only:
 
     caller -> SecureMessagingProcessor -> GetResponseProcessor -> ...
 
-It wraps the plain command (SM class bits, the command data enciphered in a
-DO 87, a MAC in a DO 8E) and sends the protected command down. Below it, GET
-RESPONSE fetches the rest of the protected answer in plain (`get_response`
-drops the SM class bits) and a 6Cxx re-send corrects the protected command's
-Le, so the SM processor gets the whole protected answer back in one piece,
-checks the MAC, deciphers it and returns the plain data and status word. The
-caller sees the plain answer; the trail still holds the wire exchanges with
-their protected bytes.
-
-The trace must also show the plain command a protected exchange carries. A
-record of its own for it would break the rule of one record per wire exchange
-(step counts, timings and replay cards read the trace as what crossed the
-wire), so the plain command rides on the wire exchange instead, and must be on
-it when it is made: the connection emits each Exchange to the trace inside its
-transmit, at wire time, not when the command ends. So `Processor.send` gains a
-keyword for it (`carries`, empty by default) that the SM processor sets and the
-processors below pass on to the commands it concerns (the protected command
-and its 6Cxx re-send; not the GET RESPONSEs, which carry nothing of the
-caller's). The wire processor hands it to the transmit, which takes it beside
-the APDU the way the connection's transmit takes the SENT_AS_IS `note`. The
-Exchange then holds it in a field of its own, masked by the trace's PIN rule:
-a VERIFY is in clear only there, while the protected bytes are ciphertext. The
-plain answer exists only after unwrapping, when the records are already in the
-trace, so it goes to the caller in the Reply and not onto a record.
+It wraps the plain command (SM class bits, the data enciphered in a DO 87, a
+MAC in a DO 8E) and sends the protected command down. Below it, GET RESPONSE
+fetches the rest of a protected answer (`get_response` drops the SM class
+bits) and a 6Cxx re-send corrects the protected command's Le, so the processor
+gets the whole protected answer back, checks its MAC, deciphers it and returns
+the plain data and status word. The trail keeps the wire exchanges with their
+protected bytes; the plain command and answer are reported once unwrapped
+(`Unwrapped`), so the trace records them under the protected exchange as a
+record of their own whose origin says it never crossed the wire (replay and
+step counts skip it). An answer that fails its check is never returned: the
+processor raises SecureMessagingFailed with the trail, and reports the plain
+command with the reason.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from itertools import pairwise
 from typing import Protocol
 
 from explorer.core.apdu import ApduError, get_response, parse_apdu
-from explorer.core.card_errors import CardError, StepLimit
+from explorer.core.card_errors import CardError, InvalidCommand, SecureMessagingFailed, StepLimit
 from explorer.core.exchange import Exchange, Origin, Reply, Transmit, TransmitOptions
 
 #: What a processor gives back: the data (joined, for a 61xx chain) and the final status
@@ -147,6 +136,53 @@ class GetResponseProcessor:
             piece, sw = self._down(following, Origin.GET_RESPONSE, trail)
         joined += piece
         return bytes(joined), sw
+
+
+class Channel(Protocol):
+    """A secure channel's two halves (explorer.core.secure_messaging.SecureChannel). Both raise
+    ValueError (SecureMessagingError is one) for what they cannot do: a command too long to
+    protect, an answer that fails its MAC or misses a data object."""
+
+    def wrap(self, command: bytes) -> bytes: ...
+
+    def unwrap(self, response: bytes) -> bytes: ...
+
+
+#: Told of each plain command once its answer is unwrapped: (command, plain answer or b"",
+#: why it failed or None, wall-clock start, seconds from wrap to unwrap).
+Unwrapped = Callable[[bytes, bytes, str | None, float, float], None]
+
+
+class SecureMessagingProcessor:
+    """A plain command protected on the way down and its answer unwrapped on the way up."""
+
+    __slots__ = ("_channel", "_down", "_report")
+
+    def __init__(self, channel: Channel, next_processor: Processor, report: Unwrapped) -> None:
+        self._channel = channel
+        self._down = next_processor.send
+        self._report = report
+
+    def send(self, command: bytes, origin: Origin, trail: list[Exchange]) -> Answer:
+        started, t0 = time.time(), time.perf_counter()
+        try:
+            protected = self._channel.wrap(command)
+        except ValueError as exc:  # nothing was sent: the command cannot go through the channel
+            raise InvalidCommand(sentence=f"cannot be sent under secure messaging: {exc}") from None
+        data, sw = self._down(protected, origin, trail)
+        response = data + sw.to_bytes(2, "big") if trail and trail[-1].sw is not None else data
+        try:
+            plain = self._channel.unwrap(response)
+        except ValueError as exc:
+            self._report(command, b"", str(exc), started, time.perf_counter() - t0)
+            error = SecureMessagingFailed(trail[-1].reader if trail else "", sentence=(
+                f"secure messaging failed: {exc}; the answer is not used and the secure channel is closed"))
+            error.exchanges = tuple(trail)
+            raise error from None
+        self._report(command, plain, None, started, time.perf_counter() - t0)
+        if len(plain) < 2:
+            return plain, 0
+        return plain[:-2], plain[-2] << 8 | plain[-1]
 
 
 def build_chain(transmit: Transmit, options: TransmitOptions = TransmitOptions()) -> Processor:

@@ -44,7 +44,7 @@ from explorer.core.exchange import (
 from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.log_levels import TRAFFIC
-from explorer.core.processors import Processor, build_chain, send
+from explorer.core.processors import Channel, Processor, SecureMessagingProcessor, build_chain, send
 from explorer.core.reader_attributes import attribute_id
 from explorer.core.sensitive import MARKED
 from explorer.link.futures import CardFuture
@@ -232,12 +232,15 @@ class CardConnection:
             raise refused
         return self._pipeline(bytes(apdu), origin, options)
 
-    def _pipeline(self, apdu: bytes, origin: Origin, options: TransmitOptions) -> Reply:
+    def _pipeline(self, apdu: bytes, origin: Origin, options: TransmitOptions,
+                  channel: Channel | None = None) -> Reply:
         if options is not self._options:
             self._chain = build_chain(self._transmit, options)
             self._options = options
+        chain = (self._chain if channel is None
+                 else SecureMessagingProcessor(channel, self._chain, self._unwrapped))
         try:
-            return send(self._chain, apdu, origin)
+            return send(chain, apdu, origin)
         except ce.StepLimit as stop:
             # Every step is in the trace already; that they are not the whole answer must be too.
             self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
@@ -481,6 +484,13 @@ class CardConnection:
         self._need_card()
         return self._call(self._link.get_attribute, attribute)
 
+    def _unwrapped(self, command: bytes, answer: bytes, error: str | None, started: float,
+                   duration: float) -> None:
+        """The plain command and answer a protected exchange carried, into the trace under it."""
+        state = self._state
+        self._emit(Exchange(self.reader, command, answer, started, duration, Origin.UNWRAPPED, state.protocol,
+                            state.share, error, self._where))
+
     def _send_as_is(self, apdu: bytes, origin: Origin) -> Reply:
         exchange = self._transmit(apdu, origin, SENT_AS_IS)
         return Reply((exchange,), exchange.data, exchange.sw or 0)
@@ -520,7 +530,10 @@ class WorkerSession:
         self._origin = origin
 
     def send(self, apdu: bytes, options: TransmitOptions, as_is: bool, place: object = "",
-             secret: bool = False) -> Reply:
+             secret: bool = False, channel: Channel | None = None) -> Reply:
+        """One command through the automatic steps `options` allow (none `as_is`); with a
+        secure `channel`, protected on the wire and unwrapped (SecureMessagingFailed when the
+        answer does not check out)."""
         conn = self._connection
         if not as_is and (refused := conn._refuse(apdu)) is not None:
             raise refused  # a command its variables made malformed: nothing is sent
@@ -528,7 +541,7 @@ class WorkerSession:
         try:
             if as_is:
                 return conn._send_as_is(apdu, self._origin)
-            return conn._pipeline(apdu, self._origin, options)
+            return conn._pipeline(apdu, self._origin, options, channel)
         finally:
             conn._where = ""
 

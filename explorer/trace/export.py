@@ -25,7 +25,7 @@ from explorer import __version__
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.core.sensitive import is_marked, masked_hex, secret_span, zeroed
+from explorer.core.sensitive import is_marked, mask, masked_hex, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
 from explorer.private_files import open_private
 from explorer.trace import jsonl
@@ -73,6 +73,35 @@ def command_hex(record: TraceRecord, reveal_secrets: bool) -> str:
     return masked_hex(record.command, is_marked(record.detail))
 
 
+def personal_span(record: TraceRecord) -> tuple[int, int] | None:
+    """The response bytes to hide: the data of an unwrapped answer, which is what a chip guards
+    behind secure messaging (a passport's MRZ, face and personal details). The status word
+    stays readable, as a masked command's header does."""
+    if not record.unwrapped or len(record.response) <= 2:
+        return None
+    return 0, len(record.response) - 2
+
+
+def shown_response(record: TraceRecord, reveal_secrets: bool) -> bytes:
+    """The response with its personal bytes as 00 (for hex dumps and formats that must parse)."""
+    span = None if reveal_secrets else personal_span(record)
+    if span is None:
+        return record.response
+    return bytes(span[1]) + record.response[span[1]:]
+
+
+def response_hex(record: TraceRecord, reveal_secrets: bool) -> str:
+    span = None if reveal_secrets else personal_span(record)
+    if span is None:
+        return to_hex(record.response)
+    return f"{mask(record.response[:span[1]])} {to_hex(record.response[span[1]:])}"
+
+
+def data_hex(record: TraceRecord, data: bytes, reveal_secrets: bool) -> str:
+    """`data`, the response data a row shows for `record` (the last record of its chain)."""
+    return mask(data) if data and not reveal_secrets and personal_span(record) else to_hex(data)
+
+
 def explanation(record: TraceRecord) -> SwExplanation | None:
     """The status word explained with its command, or None (no SW, not an APDU)."""
     sw = record.sw
@@ -108,7 +137,8 @@ def secrets_statement(reveal_secrets: bool) -> str:
     if reveal_secrets:
         return "secrets revealed: PINs and keys appear in clear; do not pass this file on"
     return ("secrets masked: the data of VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, "
-            "ENABLE/DISABLE VERIFICATION REQUIREMENT, PUT KEY and LOAD KEYS is shown as •• per byte")
+            "ENABLE/DISABLE VERIFICATION REQUIREMENT, PUT KEY and LOAD KEYS, and the plain answers "
+            "unwrapped from secure messaging (personal data), are shown as •• per byte")
 
 
 def time_span(records: Sequence[TraceRecord]) -> str:
@@ -169,7 +199,7 @@ def text_lines(r: TraceRecord, reveal_secrets: bool = False) -> str:
     else:
         sw = explanation(r)
         meaning = sw.text if sw is not None else ("no status word" if r.sw is None else "")
-        second = f"{pad}< {to_hex(r.response)}" + (f"   {meaning}" if meaning else "") + timing
+        second = f"{pad}< {response_hex(r, reveal_secrets)}" + (f"   {meaning}" if meaning else "") + timing
     return f"{first}\n{second}\n"
 
 
@@ -189,15 +219,20 @@ def jsonl_line(r: TraceRecord, reveal_secrets: bool = False) -> str:
         return jsonl.encode(r)
     marked = is_marked(r.detail)
     span = secret_span(r.command, marked)
-    if span is None:
+    personal = personal_span(r)
+    if span is None and personal is None:
         return jsonl.encode(r)
-    line = jsonl.encode(_with_command(r, zeroed(r.command, marked)))
-    return f'{line[:-2]},"masked":[{span[0]},{span[1]}]}}\n'
+    line = jsonl.encode(_masked(r, zeroed(r.command, marked), shown_response(r, False)))[:-2]
+    if span is not None:
+        line += f',"masked":[{span[0]},{span[1]}]'
+    if personal is not None:
+        line += f',"masked_response":[{personal[0]},{personal[1]}]'
+    return line + "}\n"
 
 
-def _with_command(r: TraceRecord, command: bytes) -> TraceRecord:
+def _masked(r: TraceRecord, command: bytes, response: bytes) -> TraceRecord:
     return TraceRecord(r.seq, r.kind, r.time, r.reader, r.origin, r.duration, r.protocol, r.share,
-                       command, r.response, r.error, r.detail, r.parent)
+                       command, response, r.error, r.detail, r.parent)
 
 
 def write_jsonl(records: Sequence[TraceRecord], out: TextIO, *, reveal_secrets: bool = False,
@@ -234,7 +269,7 @@ def csv_row(r: TraceRecord, reveal_secrets: bool = False) -> list[str]:
     return [
         str(r.seq), iso_time(r.time), _cell(r.reader), r.kind.value, _cell(r.origin),
         command_hex(r, reveal_secrets) if exchange else "",
-        to_hex(r.response) if exchange else "",
+        response_hex(r, reveal_secrets) if exchange else "",
         f"{sw >> 8:02X} {sw & 0xFF:02X}" if sw is not None else "",
         meaning.text if meaning is not None else "",
         duration_ms(r.duration) if exchange else "",

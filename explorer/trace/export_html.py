@@ -23,6 +23,7 @@ from explorer.trace.export import (
     clock,
     command_hex,
     command_label,
+    data_hex,
     duration_ms,
     explanation,
     export_time,
@@ -170,7 +171,8 @@ def _write_timeline(records: Sequence[TraceRecord], out: TextIO, reveal_secrets:
         data = r.data if r.sw is not None else r.response
         out.write(f'{row}{common}<td class="name">{_e(name)}</td>'
                   f'<td class="hex">{_e(command_hex(r, reveal_secrets))}</td>'
-                  f'<td class="hex">{_e(to_hex(data))}</td><td class="hex sw">{_e(sw_cell)}</td>'
+                  f'<td class="hex">{_e(data_hex(r, data, reveal_secrets))}</td>'
+                  f'<td class="hex sw">{_e(sw_cell)}</td>'
                   f'<td class="meaning">{_e(meaning)}</td>'
                   f'<td class="num">{_e(duration_ms(r.duration))}</td></tr>\n')
     out.write("</table>\n")

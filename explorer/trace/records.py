@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple, Protocol
 
-from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind
+from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind, Origin
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.reader_events import (
     CardInserted,
@@ -29,6 +29,8 @@ class Kind(enum.Enum):
     EXCHANGE = "exchange"
     EVENT = "event"
 
+
+UNWRAPPED = Origin.UNWRAPPED.value
 
 # What an event record's `origin` says, for events from the monitor.
 READER_ADDED = "reader added"
@@ -84,6 +86,11 @@ class TraceRecord(NamedTuple):
     @property
     def automatic(self) -> bool:
         return self.parent is not None
+
+    @property
+    def unwrapped(self) -> bool:
+        """The plain command and answer of a secure-messaging exchange: not wire bytes."""
+        return self.origin == UNWRAPPED and self.kind is Kind.EXCHANGE
 
 
 _ATR_TEXT_MAX = 33 * 6  # 33 bytes written as "0x3B, " at the widest

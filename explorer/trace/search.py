@@ -25,7 +25,7 @@ from explorer.core.apdu import command_name
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.sensitive import is_marked, secret_span
 from explorer.core.status_words import explain, explanation_texts
-from explorer.trace.export import CONTROL, clock, duration_ms, is_apdu
+from explorer.trace.export import CONTROL, clock, duration_ms, is_apdu, personal_span
 from explorer.trace.records import Kind, TraceRecord
 
 # (command, final record, response shown): the command's side of a row comes
@@ -109,7 +109,8 @@ def text_test(needle: str, reveal: bool) -> RowTest | None:
     def test(r: TraceRecord, final: TraceRecord, response: bytes) -> bool:
         if r.kind is not exchange:
             return event(r)
-        if pattern is not None and (pattern in response or (pattern in r.command and masked_hit(r))):
+        if pattern is not None and ((pattern in response and (reveal or not personal_span(final)))
+                                    or (pattern in r.command and masked_hit(r))):
             return True
         hit = seen.get(r.reader)
         if hit is None:

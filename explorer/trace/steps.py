@@ -1,5 +1,6 @@
 """A command and the automatic steps sent for it (GET RESPONSE after 61xx,
-the re-send after 6Cxx): what the exchange came to in the end.
+the re-send after 6Cxx, and the plain answer a secure-messaging command
+carried): what the exchange came to in the end.
 
 A folded trace row stands for the whole chain, so it must show where the
 chain ended (the 90 00 after GET RESPONSE), not the 61 1C that started it.
@@ -48,6 +49,8 @@ def outcome(records: Records, index: int) -> Outcome:
     if not steps:
         return alone(r)
     final = steps[-1]
+    if final.unwrapped:  # a protected command comes to the plain answer it carried
+        return Outcome(len(steps), final, final.response)
     data = b"".join(x.data for x in (r, *steps))
     sw = final.response[-2:] if final.sw is not None else b""
     return Outcome(len(steps), final, data + sw)

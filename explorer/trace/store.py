@@ -61,7 +61,8 @@ class TraceStore:
     def add_exchange(self, e: Exchange) -> TraceRecord:
         with self._lock:
             seq = self._next
-            if e.origin is Origin.GET_RESPONSE or e.origin is Origin.RESEND:  # no Enum.__hash__: hot path
+            if e.origin is Origin.GET_RESPONSE or e.origin is Origin.RESEND or e.origin is Origin.UNWRAPPED:
+                # (identity tests, no Enum.__hash__: the hot path)
                 parent = self._cause.get(e.reader)
             else:
                 parent = None

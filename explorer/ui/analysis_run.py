@@ -26,6 +26,7 @@ from explorer.apps.findings import Finding
 from explorer.apps.session import AnalysisSession
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import Origin, Reply, TransmitOptions
+from explorer.core.processors import Channel
 from explorer.link.connection import CardConnection, LinkState, WorkerSession
 from explorer.link.manager import ConnectionManager
 from explorer.ui.gil_naps import GilNaps
@@ -88,7 +89,8 @@ class AnalysisJob(QObject):
         self.done = False
         self._manager = manager
         self._analyzers = [_Told(self, a, i) for i, a in enumerate(analyzers, 1)]
-        self.session = AnalysisSession(self._transmit, allow_changes=allow_changes, progress=self._progress)
+        self.session = AnalysisSession(self._transmit, allow_changes=allow_changes, progress=self._progress,
+                                       secure_transmit=self._transmit)
         self._lock = threading.Lock()
         self._latest: Progress | None = None
         self._posted = False
@@ -122,11 +124,11 @@ class AnalysisJob(QObject):
 
         conn.run_job(job, Origin.ANALYZER).add_done_callback(self._job_done)
 
-    def _transmit(self, apdu: bytes) -> Reply:
+    def _transmit(self, apdu: bytes, channel: Channel | None = None) -> Reply:
         worker = self._worker
         assert worker is not None, "an analyzer sent a command outside its job"
         try:
-            return worker.send(apdu, TransmitOptions(), False, f"analyze {self._current[0]}")
+            return worker.send(apdu, TransmitOptions(), False, f"analyze {self._current[0]}", channel=channel)
         finally:
             self._nap()
 

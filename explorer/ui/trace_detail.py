@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxL
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.sensitive import is_marked, secret_span
-from explorer.trace.export import clock, command_label, explanation
+from explorer.trace.export import clock, command_label, explanation, personal_span, shown_response
 from explorer.trace.filter import SwClass
 from explorer.trace.records import Kind, TraceRecord
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS, hex_ascii_lines
@@ -73,15 +73,19 @@ class TraceDetail(QWidget):
                             hex_ascii_lines(command)))
         if r.error is not None:
             parts.append(f'<p style="color:{_ERROR}"><b>{html.escape(r.error)}</b></p>')
+        response = shown_response(r, self.reveal_secrets)
+        if response != r.response:
+            parts.append(f'<p style="color:{MUTED}">Personal data unwrapped from secure messaging '
+                         f"(bytes 0-{len(r.response) - 3}) masked: reveal it in the trace's settings.</p>")
         parts.append(_block(f"Response ({len(r.response)} bytes, {r.duration * 1000:.3f} ms)",
-                            hex_ascii_lines(r.response)))
+                            hex_ascii_lines(response)))
         why = explanation(r)
         if why is not None:
             parts.append(f'<p style="color:{SEVERITY_COLOURS[why.severity]}"><b>SW {why.hex}</b>: '
                          f"{html.escape(why.text)} <span style=\"color:{MUTED}\">({html.escape(why.source)})"
                          "</span></p>")
         self.text.setHtml("".join(parts))
-        self._show_tlv(r.data)
+        self._show_tlv(b"" if not self.reveal_secrets and personal_span(r) else r.data)
 
     def _show_tlv(self, data: bytes) -> None:
         self.tlv.setVisible(fill_tlv(self.tlv, data))

@@ -34,7 +34,16 @@ from PySide6.QtGui import QColor, QFontDatabase
 
 from explorer.core.exchange import SENT_AS_IS
 from explorer.core.hexfmt import to_hex
-from explorer.trace.export import clock, command_hex, command_label, duration_ms, explanation
+from explorer.trace.export import (
+    clock,
+    command_hex,
+    command_label,
+    data_hex,
+    duration_ms,
+    explanation,
+    personal_span,
+    response_hex,
+)
 from explorer.trace.filter import Cancelled, SwClass, TraceFilter, sw_class
 from explorer.trace.records import Kind, TraceRecord
 from explorer.trace.steps import Outcome, alone, outcome
@@ -338,6 +347,8 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
             return duration_ms(r.duration)
         final = self.outcome(row)
         if column is Col.RESPONSE:
+            if not self._wanted.reveal and personal_span(final.final):
+                return data_hex(final.final, final.data, False)
             return cell_hex(final.data)
         if column is Col.SW:
             return sw_text(final.final.sw)
@@ -355,7 +366,10 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
                 return f"{len(r.command)} bytes (secret data masked)\n{shown}"
             return hex_tip(r.command)
         if column is Col.RESPONSE:
-            return hex_tip(self.outcome(row).data)
+            final = self.outcome(row)
+            if not self._wanted.reveal and personal_span(final.final):
+                return f"{len(final.data)} bytes (personal data masked)"
+            return hex_tip(final.data)
         if column in (Col.SW, Col.MEANING):
             return meaning(self.outcome(row).final) or None
         return None
@@ -379,6 +393,6 @@ def rows_text(records: Sequence[TraceRecord], reveal: bool) -> str:
             command_label(r) if r.kind is Kind.EXCHANGE else "",
             command_hex(r, reveal) if r.kind is Kind.EXCHANGE else r.detail,
             sw_text(r.sw), meaning(r),
-            r.response.hex(" ").upper(),
+            response_hex(r, reveal),
         ]))
     return "\n".join(lines) + "\n"

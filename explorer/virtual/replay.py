@@ -46,7 +46,7 @@ class ReplayCard:
                  reader: str | None = None) -> None:
         records = list(records)
         kept = [r for r in records
-                if r.kind is Kind.EXCHANGE and r.error is None and len(r.response) >= 2
+                if r.kind is Kind.EXCHANGE and not r.unwrapped and r.error is None and len(r.response) >= 2
                 and (reader is None or r.reader == reader)]
         self.atr = trace_atr(records)
         self.mode = mode
