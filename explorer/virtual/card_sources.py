@@ -43,7 +43,7 @@ class CardSourceError(ValueError):
 
 
 def load_card(source: CardSource) -> LoadedCard:
-    from explorer.virtual.filesystem_card import FileSystemCard
+    from explorer.virtual.bac_card import profile_card
     from explorer.virtual.profile import ProfileError, demo_profile, load_profile
 
     match source.kind:
@@ -52,7 +52,7 @@ def load_card(source: CardSource) -> LoadedCard:
                 profile = demo_profile() if source.kind is SourceKind.DEMO else load_profile(source.path)
             except ProfileError as exc:
                 raise CardSourceError(str(exc)) from None
-            return LoadedCard(VirtualCard(profile.atr, FileSystemCard(profile)),
+            return LoadedCard(VirtualCard(profile.atr, profile_card(profile)),
                               f"profile {printable(profile.name)}")
         case SourceKind.TRACE:
             return _replay(Path(source.path), source.mode)

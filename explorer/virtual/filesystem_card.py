@@ -30,7 +30,7 @@ from collections.abc import Callable
 from explorer.core.apdu import ApduError, CommandApdu, parse_apdu
 from explorer.virtual import fs_commands as fs
 from explorer.virtual.fs_commands import CardState, Kind, Reply
-from explorer.virtual.profile import CardProfile
+from explorer.virtual.profile import CardProfile, FileSpec
 
 SW_CHANNEL = 0x6881
 SW_SECURE_MESSAGING = 0x6882
@@ -92,6 +92,12 @@ class FileSystemCard:
         with self._lock:
             self._state.reset()
             self._pending = b""
+
+    @property
+    def current_df(self) -> FileSpec:
+        """The DF commands address now: a wrapper's access rule (BAC's) depends on it."""
+        with self._lock:
+            return self._state.current_df.spec
 
     def tries_left(self, reference: int) -> int | None:
         with self._lock:

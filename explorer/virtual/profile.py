@@ -17,8 +17,10 @@ application's GET PROCESSING OPTIONS answer), children. EF
 keys: fid, type, structure (transparent, linear-fixed, linear-variable,
 cyclic), sfi, read/update (always, never, pin:RR), fcp_extra, and the data: content
 (hex) or text plus size for transparent EFs, records plus record_size for
-record EFs. Keys starting with "_" are comments; any other unknown key is an
-error, so a typo never silently drops a file's content. Hex accepts spaces.
+record EFs. An electronic passport adds `bac` (document_number, date_of_birth,
+date_of_expiry: explorer.virtual.bac_card). Keys starting with "_" are comments;
+any other unknown key is an error, so a typo never silently drops a file's
+content. Hex accepts spaces.
 
 `load_profile` reads a file, `parse_profile` checks decoded JSON; both raise
 ProfileError naming the place: "demo.json: files.children[2]: content is not
@@ -42,6 +44,7 @@ from explorer.core.hexfmt import HexError, parse_hex
 from explorer.core.input_error import InputError
 from explorer.core.input_files import read_document
 from explorer.core.json_input import check_tree, describe, flag, loads, quoted, string, whole
+from explorer.core.mrz_digits import MrzCharacterError, check_digit, mrz_information
 from explorer.core.tlv import decode_tlv
 
 FORMAT = "card-explorer-profile"
@@ -138,6 +141,19 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
+class BacSpec:
+    """An eMRTD's Basic Access Control (`bac`): what its MRZ says, which its keys come from."""
+
+    document_number: str
+    date_of_birth: str  # YYMMDD
+    date_of_expiry: str
+
+    @property
+    def mrz_information(self) -> str:
+        return mrz_information(self.document_number, self.date_of_birth, self.date_of_expiry)
+
+
+@dataclass(frozen=True)
 class CardProfile:
     name: str
     atr: bytes
@@ -147,12 +163,15 @@ class CardProfile:
     data_objects: tuple[DataObject, ...] = ()
     description: str = ""
     source: str = ""
+    #: The card is an eMRTD that needs BAC and secure messaging (explorer.virtual.bac_card).
+    bac: BacSpec | None = None
 
 
 # -- reading ------------------------------------------------------------------
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
-_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects"}
+_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects", "bac"}
+_BAC_KEYS = {"document_number", "date_of_birth", "date_of_expiry"}
 _DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children", "gpo"}
 #: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
 #: in one short answer.
@@ -245,6 +264,25 @@ def _pins(value: Any) -> tuple[PinSpec, ...]:
         tries = _int(obj, "tries", where, 1, 15) if "tries" in obj else 3  # 63Cx counts up to 15
         out[ref] = PinSpec(ref, _hex(obj, "value", where, 1, 255), tries)
     return tuple(out.values())
+
+
+def _bac(value: Any) -> BacSpec:
+    obj = _object(value, "bac")
+    _check_keys(obj, "bac", _BAC_KEYS, _BAC_KEYS)
+    number = _string(obj, "document_number", "bac")
+    if not 1 <= len(number) <= 20:  # 9303-3: longer numbers than 9 continue in the optional data
+        raise _fail(f"document_number must have 1 to 20 characters, found {len(number)}", "bac")
+    dates = []
+    for key in ("date_of_birth", "date_of_expiry"):
+        text = _string(obj, key, "bac")
+        if len(text) != 6 or not text.isascii() or not text.isdigit():
+            raise _fail(f"{key} must be 6 digits YYMMDD, found {quoted(text)}", "bac")
+        dates.append(text)
+    try:
+        check_digit(number)  # as the MRZ prints it: 0-9, A-Z and <
+    except MrzCharacterError as exc:
+        raise _fail(f"document_number {exc}", "bac") from None
+    return BacSpec(number, dates[0], dates[1])
 
 
 def _tag_ok(tag: bytes) -> bool:
@@ -446,7 +484,8 @@ def _parse(value: Any, source: str) -> CardProfile:
     objects = _data_objects(obj["data_objects"]) if "data_objects" in obj else ()
     mf = _Files({p.reference for p in pins}).read(obj["files"], "files", True)
     description = _string(obj, "description", "") if "description" in obj else ""
-    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source)
+    bac = _bac(obj["bac"]) if "bac" in obj else None
+    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source, bac)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
