@@ -41,7 +41,7 @@ _SHORT_NE = 256
 _EXTENDED_NE = 65536
 
 
-class SecureMessagingError(Exception):
+class SecureMessagingError(ValueError):
     """A protected command or answer that cannot be used; the message says what and where."""
 
 
