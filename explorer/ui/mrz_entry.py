@@ -16,13 +16,14 @@ from explorer.ui.console_transcript import SEVERITY_COLOURS
 
 _ERROR = SEVERITY_COLOURS[Severity.ERROR]
 HINT = "Passport MRZ: number, birth, expiry (L898902C<, 690806, 940623) or the MRZ pasted"
+TIP = f"{HINT}.\nFor the eMRTD analyzer's Basic Access Control; never saved."
 
 
 class MrzEntry(QLineEdit):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setPlaceholderText(HINT)
-        self.setToolTip(f"{HINT}.\nFor the eMRTD analyzer's Basic Access Control; never saved.")
+        self.setToolTip(TIP)
         self.setEchoMode(QLineEdit.EchoMode.Password)
         self.setClearButtonEnabled(True)
         self.show_action = QAction("Show", self)
@@ -52,4 +53,4 @@ class MrzEntry(QLineEdit):
         else:
             self.problem = ""
         self.setStyleSheet(f"QLineEdit {{ border: 1px solid {_ERROR}; }}" if self.problem else "")
-        self.setToolTip(self.problem or f"{HINT}.\nFor the eMRTD analyzer's Basic Access Control; never saved.")
+        self.setToolTip(self.problem or TIP)
