@@ -79,6 +79,7 @@ class _Builder:
         self.ef: _File | None = None
         self.objects: dict[str, str] = {}
         self.pins: dict[int, str] = {}  # reference -> why it is there
+        self.tries: dict[int, int] = {}  # reference -> tries left, as a VERIFY without data said
         self.missing: list[str] = []
         self.t0 = False
 
@@ -107,6 +108,8 @@ class _Builder:
         else:
             return
         self._learn(node, info, reply.data)
+        if _one_template(reply.data, 0x61) and node.kind != "EF":
+            node.fci = reply.data  # a PIV application's property template, as it answered
         if node.kind == "EF":
             self.ef = node
             self.df = node.parent or self.mf
@@ -270,6 +273,33 @@ class _Builder:
         else:
             self.missing.append(f"GET DATA {key}: the answer is not the data object {key} alone")
 
+    def get_data_by_list(self, command: bytes, reply: Reply) -> None:
+        """PIV's GET DATA (INS CB, tag list 5C): a 3-byte tag's value comes wrapped in 53, a shorter
+        one's (the discovery object 7E) under its own tag."""
+        listed = _data(command)
+        if len(listed) < 3 or listed[0] != 0x5C or listed[1] != len(listed) - 2:
+            return
+        key = listed[2:].hex().upper()
+        if reply.sw in _REFUSED or reply.sw == 0x6A82:
+            if reply.sw in _REFUSED:
+                self.missing.append(f"GET DATA {key}: refused ({_sw(reply.sw)})")
+            return
+        wrapper = 0x53 if len(listed) == 5 else int(key, 16)
+        nodes = decode_tlv(reply.data).nodes
+        if reply.sw == 0x9000 and _one_template(reply.data, wrapper):
+            self.objects[key] = to_hex(nodes[0].value)
+        elif reply.sw == 0x9000:
+            self.missing.append(f"GET DATA {key}: the answer is not one {wrapper:02X} object alone")
+
+    def verify_query(self, command: bytes, reply: Reply) -> None:
+        """VERIFY without data (tries left, no try spent): the PIN is there, its value unknown."""
+        if len(command) != 4 or command[2] or reply.sw & 0xFFF0 != 0x63C0 or not reply.sw & 0x0F:
+            return
+        reference = command[3]
+        self.tries[reference] = reply.sw & 0x0F
+        self.pins.setdefault(reference, f"PIN {reference:02X}: its value was not read (VERIFY without "
+                                        "data only said its tries left); the profile holds a placeholder")
+
     # -- the profile -------------------------------------------------------------------------
 
     def _walk(self, node: _File) -> list[_File]:
@@ -367,6 +397,11 @@ def _after_life_cycle(fcp: bytes) -> bytes:
     return fcp[children[at + 1].offset:children[-1].end]
 
 
+def _one_template(data: bytes, tag: int) -> bool:
+    nodes = decode_tlv(data).nodes
+    return len(nodes) == 1 and nodes[0].tag == tag and nodes[0].end == len(data)
+
+
 def _answered(reply: Reply) -> bool:
     """Data, a warning with data, or a refusal: a file is there."""
     return reply.sw == 0x9000 or reply.sw >> 8 == 0x62 or reply.sw in _REFUSED
@@ -389,7 +424,9 @@ def capture(analysis: Analysis, name: str = "") -> Capture:
         if not reply.exchanges:
             continue
         command = reply.exchanges[0].command
-        if any(e.origin is Origin.GET_RESPONSE for e in reply.exchanges):
+        if len(reply.exchanges) > 1 and reply.exchanges[1].origin is Origin.GET_RESPONSE \
+                and len(reply.exchanges[0].response) == 2:
+            # All the data behind 61xx: a T=0 card. A direct card sends what fits with its 61xx.
             builder.t0 = True
         if len(command) < 4:
             continue
@@ -402,11 +439,16 @@ def capture(analysis: Analysis, name: str = "") -> Capture:
             builder.read_record(command, reply)
         elif ins == 0xCA:
             builder.get_data(command, reply)
+        elif ins == 0xCB:
+            builder.get_data_by_list(command, reply)
+        elif ins == 0x20:
+            builder.verify_query(command, reply)
         elif ins == 0xA8:
             builder.get_processing_options(command, reply)
     files = builder.file(builder.mf)
-    pins = [{"reference": f"{ref:02X}", "value": "00 00 00 00 00 00 00 00", "tries": 3,
-             "_": "a placeholder: the card's PIN was not read"} for ref in sorted(builder.pins)]
+    pins = [{"reference": f"{ref:02X}", "value": "00 00 00 00 00 00 00 00",
+             "tries": builder.tries.get(ref, 3), "_": "a placeholder: the card's PIN was not read"}
+            for ref in sorted(builder.pins)]
     builder.missing.extend(builder.pins[ref] for ref in sorted(builder.pins))
     builder.missing.append("keys and anything behind authentication are never read")
     when = time.strftime("%Y-%m-%d %H:%M:%S")

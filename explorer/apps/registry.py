@@ -32,8 +32,15 @@ def _gp() -> Analyzer:
     return GpAnalyzer()
 
 
+def _piv() -> Analyzer:
+    from explorer.apps.piv import PivAnalyzer
+
+    return PivAnalyzer()
+
+
 #: key -> a function making the analyzer, in the order an analysis runs them.
 ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim}
+ANALYZERS["piv"] = _piv
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from explorer.core.apdu import ApduError, CommandApdu, parse_apdu
 from explorer.virtual import fs_commands as fs
+from explorer.virtual import piv_commands
 from explorer.virtual.fs_commands import CardState, Kind, Reply
 from explorer.virtual.profile import CardProfile, FileSpec
 
@@ -243,4 +244,5 @@ _COMMAND_TEMPLATE = 0x83
 _COMMANDS: dict[int, Callable[[CardState, CommandApdu], Reply]] = {
     0xA4: fs.select, 0xB0: fs.read_binary, 0xD6: fs.update_binary, 0xB2: fs.read_record,
     0x20: _verify, 0x84: _get_challenge, _GET_DATA: _get_data, _GPO: _get_processing_options,
+    0xCB: piv_commands.get_data_by_list,
 }

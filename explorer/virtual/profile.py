@@ -106,7 +106,7 @@ class PinSpec:
 
 @dataclass(frozen=True)
 class DataObject:
-    tag: int  # the GET DATA P1-P2
+    tag: int  # the GET DATA P1-P2, or the tag PIV's GET DATA lists (5C)
     value: bytes
 
 
@@ -288,7 +288,8 @@ def _bac(value: Any) -> BacSpec:
 def _tag_ok(tag: bytes) -> bool:
     if len(tag) == 1:
         return tag[0] & 0x1F != 0x1F
-    return tag[0] & 0x1F == 0x1F and not tag[1] & 0x80
+    # Subsequent bytes: bit 8 set on all but the last.
+    return tag[0] & 0x1F == 0x1F and all(b & 0x80 for b in tag[1:-1]) and not tag[-1] & 0x80
 
 
 def _data_objects(value: Any) -> tuple[DataObject, ...]:
@@ -300,13 +301,19 @@ def _data_objects(value: Any) -> tuple[DataObject, ...]:
             tag = parse_hex(key)
         except HexError as exc:
             raise _fail(f"the tag is not hex ({exc})", where) from None
-        if not 1 <= len(tag) <= 2 or not _tag_ok(tag):
-            raise _fail("the tag must be a BER-TLV tag of 1 or 2 bytes, as GET DATA's P1-P2 carry", where)
+        if not 1 <= len(tag) <= 3 or not _tag_ok(tag):
+            raise _fail("the tag must be a BER-TLV tag of 1 or 2 bytes, as GET DATA's P1-P2 carry, or of 3 "
+                        "bytes, as PIV's GET DATA names in its tag list", where)
         number = int.from_bytes(tag, "big")
         if number in out:
             raise _fail("the tag is declared twice", where)
         out[number] = DataObject(number, _hex(table, key, where))
     return tuple(out.values())
+
+
+#: What SELECT may answer as a DF's own `fci`: an FCI template, or the application property template
+#: of SP 800-73-4 Part 2 Table 3.
+_SELECT_TEMPLATES = (0x6F, 0x61)
 
 
 class _Files:
@@ -378,8 +385,10 @@ class _Files:
         result = decode_tlv(data)
         if result.error is not None:
             raise _fail(f"fci is not BER-TLV ({result.error.message})", where)
-        if len(result.nodes) != 1 or result.nodes[0].tag != 0x6F or result.nodes[0].end != len(data):
-            raise _fail("fci must be one FCI template (6F) and nothing after it", where)
+        nodes = result.nodes
+        if len(nodes) != 1 or nodes[0].tag not in _SELECT_TEMPLATES or nodes[0].end != len(data):
+            raise _fail("fci must be one FCI template (6F) and nothing after it (or one application property "
+                        "template (61), as a PIV application answers)", where)
         return data
 
     def _ef(self, obj: dict[str, Any], where: str, fid: int) -> FileSpec:
