@@ -33,7 +33,7 @@ def test_the_globalplatform_profile_analyzed_as_json(tmp_path: Path) -> None:
 
 def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
     result = analyze(tmp_path, "--profile", "demo", "--only", "gp,nope")
-    assert result.returncode == 2 and "no analyzer nope (there are: fs, gp, emv, sim)" in result.stderr
+    assert result.returncode == 2 and "no analyzer nope (there are: fs, gp, emv, sim, emrtd)" in result.stderr
 
 
 def test_the_html_report_is_private_and_self_contained(tmp_path: Path) -> None:

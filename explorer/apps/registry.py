@@ -32,8 +32,15 @@ def _gp() -> Analyzer:
     return GpAnalyzer()
 
 
+def _emrtd() -> Analyzer:
+    from explorer.apps.emrtd import EmrtdAnalyzer
+
+    return EmrtdAnalyzer()  # without the MRZ: what a passport shows before BAC
+
+
 #: key -> a function making the analyzer, in the order an analysis runs them.
-ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim}
+ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim,
+                                                "emrtd": _emrtd}
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:
