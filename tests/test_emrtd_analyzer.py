@@ -4,8 +4,6 @@ is the session's business), its access-control outcomes, BAC's commands, tamperi
 from __future__ import annotations
 
 import json
-import sys
-import types
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ from explorer.apps.emrtd.face import decode_face
 from explorer.apps.findings import Finding
 from explorer.apps.session import AnalysisSession
 from explorer.core.exchange import Reply
+from explorer.virtual.bac_card import profile_card
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import parse_profile
 from tests.app_helpers import values
@@ -178,68 +177,6 @@ def test_not_a_passport() -> None:
     assert root.value == "not an eMRTD"
 
 
-class _SecuredSession(AnalysisSession):
-    channel: object = None
-
-    def secure(self, channel: object) -> None:
-        self.channel = channel
-
-
-def _fake_bac(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """explorer.core.bac as its API is written, so open_secure's commands can be checked alone."""
-    made: list[Any] = []
-    module = types.ModuleType("explorer.core.bac")
-
-    class BacError(Exception):
-        pass
-
-    class BacTerminal:
-        def __init__(self, mrz_information: str, rnd_ifd: bytes, k_ifd: bytes) -> None:
-            assert (len(rnd_ifd), len(k_ifd)) == (8, 16)
-            self.information = mrz_information
-            made.append(self)
-
-        def authenticate_data(self, rnd_icc: bytes) -> bytes:
-            self.rnd_icc = rnd_icc
-            return bytes(range(40))
-
-        def channel(self, response: bytes) -> object:
-            if len(response) == 2:
-                raise BacError(f"{ACCESS_DENIED} (the card answered {response.hex()})")
-            return ("channel", response)
-
-    module.BacError = BacError  # type: ignore[attr-defined]
-    module.BacTerminal = BacTerminal  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "explorer.core.bac", module)
-    return made
-
-
-def test_open_secure_sends_get_challenge_and_external_authenticate(monkeypatch: pytest.MonkeyPatch) -> None:
-    made = _fake_bac(monkeypatch)
-    sent: list[bytes] = []
-    answers = iter([Reply((), bytes(range(8)), 0x9000), Reply((), b"\xAA" * 40, 0x9000)])
-
-    def transmit(apdu: bytes) -> Reply:
-        sent.append(apdu)
-        return next(answers)
-
-    session = _SecuredSession(transmit)
-    open_secure(session, INFORMATION)
-    assert sent[0] == bytes.fromhex("0084000008")
-    assert sent[1] == bytes.fromhex("0082000028") + bytes(range(40)) + b"\x28"
-    assert made[0].information == INFORMATION and made[0].rnd_icc == bytes(range(8))
-    assert session.channel == ("channel", b"\xAA" * 40)
-
-
-def test_open_secure_refusals(monkeypatch: pytest.MonkeyPatch) -> None:
-    _fake_bac(monkeypatch)
-    answers = iter([Reply((), bytes(8), 0x9000), Reply((), b"", 0x6300)])
-    with pytest.raises(AccessDenied, match=f"^{ACCESS_DENIED}"):
-        open_secure(_SecuredSession(lambda apdu: next(answers)), INFORMATION)
-    with pytest.raises(BacRefused, match="6D00"):
-        open_secure(_SecuredSession(lambda apdu: Reply((), b"", 0x6D00)), INFORMATION)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.binary(max_size=90), min_size=1, max_size=12), st.sampled_from([0x9000, 0x6282, 0x6982]))
 def test_garbage_answers_never_raise(answers: list[bytes], sw: int) -> None:
@@ -291,3 +228,129 @@ def test_a_data_group_the_card_stops_sending_is_not_hash_checked_and_said_so() -
     assert values(hashes)["DG1"] == "hash OK"
     assert get(root, "DG2").value == "not decoded"
     assert "runs past the end" in get(root, "DG2").explanation
+
+
+
+def passport_session(obj: dict[str, Any] | None = None) -> tuple[AnalysisSession, list[bytes]]:
+    """A session on the virtual passport (explorer.virtual.bac_card: BAC, then secure messaging
+    only) made from the profile, `bac` key and all; what crossed the wire kept."""
+    card = profile_card(parse_profile(obj if obj is not None else json.loads(make_emrtd.render())))
+    wire: list[bytes] = []
+
+    def down(apdu: bytes) -> bytes:
+        raw = card(apdu)
+        wire.append(raw)
+        return raw
+
+    def plain(apdu: bytes) -> Reply:
+        raw = down(apdu)
+        return Reply((), raw[:-2], int.from_bytes(raw[-2:], "big"))
+
+    def protected(apdu: bytes, channel: Any) -> Reply:
+        raw = channel.unwrap(down(channel.wrap(apdu)))
+        return Reply((), raw[:-2], int.from_bytes(raw[-2:], "big"))
+
+    return AnalysisSession(plain, secure_transmit=protected), wire
+
+
+def test_open_secure_does_bac_and_secures_the_session() -> None:
+    session, wire = passport_session()
+    assert session.send(bytes.fromhex("00A4040C07A0000002471001")).ok
+    open_secure(session, INFORMATION)
+    assert session.secured
+    assert len(session.replies) == 3
+    assert (len(session.replies[1].data), len(session.replies[2].data)) == (8, 40)
+    assert session.send(bytes.fromhex("00A4020C02011E")).ok  # protected from here on
+    assert len(wire[-1]) > 2 and wire[-1][-2:] == b"\x90\x00"
+
+
+def test_open_secure_with_a_wrong_mrz_is_access_denied() -> None:
+    session, _ = passport_session()
+    assert session.send(bytes.fromhex("00A4040C07A0000002471001")).ok
+    with pytest.raises(AccessDenied, match=f"^{ACCESS_DENIED}"):
+        open_secure(session, "L898902C<369080619406237")
+    assert not session.secured
+
+
+def test_open_secure_on_a_card_without_bac_is_refused() -> None:
+    session = session_on(profile_json())  # the file system alone: a challenge, but no BAC
+    with pytest.raises(BacRefused, match="EXTERNAL AUTHENTICATE answered 6D00"):
+        open_secure(session, INFORMATION)
+    with pytest.raises(BacRefused, match="GET CHALLENGE answered 6D00"):
+        open_secure(AnalysisSession(lambda apdu: Reply((), b"", 0x6D00)), INFORMATION)
+
+
+def test_the_virtual_passport_read_with_bac_and_secure_messaging() -> None:
+    session, wire = passport_session()
+    root = EmrtdAnalyzer(INFORMATION).analyze(session)
+    assert values(root)["Basic Access Control"] == "established"
+    assert get(root, "Data group hashes").value == "all 4 match"
+    assert get(root, FACE_IMAGE).value == "JPEG 90 x 120"
+    assert get(root, "Signature").value.startswith("valid")
+    # Every protected answer fits Le 00 at once: no 61xx for GET RESPONSE to collect.
+    assert max(len(raw) for raw in wire) <= 256 + 2 and not any(raw[-2] == 0x61 for raw in wire)
+    assert assert_traced(root, session) > 30
+
+
+def test_the_virtual_passport_with_a_wrong_mrz() -> None:
+    session, _ = passport_session()
+    root = EmrtdAnalyzer("L898902C<369080619406237").analyze(session)  # the expiry's digit is wrong
+    assert root.value == ACCESS_DENIED
+    assert values(root)["Basic Access Control"] == ACCESS_DENIED
+    assert "63 00" in get(root, "Basic Access Control").explanation or "6300" in get(
+        root, "Basic Access Control").explanation
+
+
+def test_the_virtual_passport_without_the_mrz_asks_for_it() -> None:
+    session, _ = passport_session()
+    root = EmrtdAnalyzer().analyze(session)
+    assert root.value == "MRZ needed"
+
+
+def test_the_virtual_passport_with_dg2_tampered_names_dg2() -> None:
+    obj = json.loads(make_emrtd.render())
+    ef = efs(obj)["0102"]
+    data = bytearray.fromhex(ef["content"])
+    data[-20] ^= 0x01
+    ef["content"] = data.hex()
+    session, _ = passport_session(obj)
+    root = EmrtdAnalyzer(INFORMATION).analyze(session)
+    assert get(root, "Data group hashes").value == "DG2: hash does not match the SOD"
+    assert values(get(root, "Data group hashes"))["DG12"] == "hash OK"
+
+
+def test_a_mac_failure_mid_reading_keeps_what_was_read_and_names_it() -> None:
+    from explorer.core.card_errors import SecureMessagingFailed
+
+    session, _ = passport_session()
+    protected = session.secure_transmit
+    assert protected is not None
+    count = 0
+
+    def failing(apdu: bytes, channel: Any) -> Reply:
+        nonlocal count
+        count += 1
+        if count == 8:  # somewhere in DG1/DG2
+            raise SecureMessagingFailed("Virtual", sentence="secure messaging failed: the MAC is wrong")
+        return protected(apdu, channel)
+
+    session.secure_transmit = failing
+    root = EmrtdAnalyzer(INFORMATION).analyze(session)
+    assert root.value == "secure messaging failed"
+    assert values(root)["Secure messaging"] == "failed"
+    assert values(root)["EF.COM"] == "DG1, DG2, DG11, DG12"  # read before, kept
+    assert root.find("EF.SOD") is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.binary(max_size=60), min_size=1, max_size=8), st.sampled_from([0x9000, 0x6300, 0x6D00]))
+def test_garbage_answers_to_the_real_bac_never_raise(answers: list[bytes], sw: int) -> None:
+    replies = iter(answers * 40)
+
+    def garbage(apdu: bytes, channel: Any = None) -> Reply:
+        return Reply((), next(replies, b""), sw)
+
+    session = AnalysisSession(garbage, secure_transmit=garbage)
+    root = EmrtdAnalyzer(INFORMATION).analyze(session)
+    assert root.name == "Electronic passport (eMRTD)"
+    assert_traced(root, session)

@@ -126,3 +126,17 @@ def test_entry_errors_name_the_field(number: str, birth: str, expiry: str, messa
 
 def test_29_february_is_a_date() -> None:
     assert parse_entry("X", "000229", "240229").date_of_birth == "000229"
+
+
+def test_the_one_field_takes_three_fields_or_a_whole_mrz() -> None:
+    from explorer.apps.emrtd.entry import mrz_information_from
+
+    assert mrz_information_from("L898902C<, 690806, 940623") == "L898902C<369080619406236"
+    assert mrz_information_from(" l898902c 690806;940623 ") == "L898902C<369080619406236"
+    assert mrz_information_from(TD3_BAC[:44] + "\n" + TD3_BAC[44:]) == "L898902C<369080619406236"
+    assert mrz_information_from(TD1) == "D23145890774081221204159"
+    for bad, said in (("L898902C<, 690806", "give the document number"),
+                      ("L898902C<, 690806, 941323", "date of expiry"),
+                      (TD3.replace("L898902C36", "L898902C35"), "Document number: check digit")):
+        with pytest.raises(ValueError, match=said):
+            mrz_information_from(bad)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from explorer.assets import asset_path
-from explorer.virtual.profile import parse_profile
+from explorer.virtual.profile import load_profile
 from tests.profiles import make_emrtd
 
 
@@ -19,9 +19,9 @@ def test_profile_loads_and_documents_its_mrz() -> None:
     assert obj["bac"] == {"document_number": "L898902C<", "date_of_birth": "690806",
                           "date_of_expiry": "940623"}
     assert "L898902C<369080619406236" in obj["description"]
-    obj.pop("bac")  # the `bac` key is read by the profile format once BAC cards are merged
-    profile = parse_profile(obj)
+    profile = load_profile(asset_path("cards", "emrtd.json"))
     assert profile.atr == bytes.fromhex("3B80800101")
+    assert profile.bac is not None and profile.bac.mrz_information == "L898902C<369080619406236"
     assert len(asset_path("cards", "emrtd.json").read_bytes()) < 60_000
 
 

@@ -220,6 +220,8 @@ def files() -> dict[str, bytes]:
 
 
 FIDS = {"EF.COM": "011E", "DG1": "0101", "DG2": "0102", "DG11": "010B", "DG12": "010C", "EF.SOD": "011D"}
+#: Short EF identifiers (9303-10 table 38): the FID's low byte.
+SFIS = {name: int(fid[2:], 16) for name, fid in FIDS.items()}
 _WHAT = {"EF.COM": "LDS 1.7, Unicode 4.0.0, data groups 1, 2, 11, 12",
          "DG1": "the MRZ: " + MRZ[:44] + " / " + MRZ[44:],
          "DG2": "one face, ISO/IEC 19794-5:2005, a 90 x 120 JPEG portrait (a drawing)",
@@ -231,8 +233,8 @@ _WHAT = {"EF.COM": "LDS 1.7, Unicode 4.0.0, data groups 1, 2, 11, 12",
 
 def profile() -> dict[str, object]:
     made = files()
-    children = [{"fid": FIDS[name], "type": "EF", "structure": "transparent", "_": _WHAT[name],
-                 "content": data.hex().upper()} for name, data in made.items()]
+    children = [{"fid": FIDS[name], "type": "EF", "structure": "transparent", "sfi": SFIS[name],
+                 "_": _WHAT[name], "content": data.hex().upper()} for name, data in made.items()]
     return {
         "format": "card-explorer-profile",
         "version": 1,
@@ -251,6 +253,7 @@ def profile() -> dict[str, object]:
         "_atr": "The ATR a PC/SC reader makes for an ISO 14443-4 card without historical bytes "
                 "(PC/SC part 3 3.1.3.2.3): 3B 80 80 01, TCK 01.",
         "atr": "3B 80 80 01 01",
+        "t0": False,
         "bac": BAC,
         "files": {"fid": "3F00", "type": "MF", "children": [
             {"fid": "0100", "type": "DF", "name": AID, "_": "the LDS1 eMRTD application",

@@ -16,6 +16,7 @@ from explorer.apps.emrtd.reading import Content, read_file, select_fid
 from explorer.apps.emrtd.sod import check_hashes, decode_sod
 from explorer.apps.findings import Finding
 from explorer.apps.session import AnalysisSession
+from explorer.core.card_errors import SecureMessagingFailed
 
 OpenSecure = Callable[[AnalysisSession, str], None]
 PACE_ONLY = "PACE-only: not supported here (BAC only)"
@@ -97,6 +98,16 @@ class EmrtdAnalyzer:
                        "after this goes with secure messaging (9303-11 9.8), the trace shows both.")
 
     def _files(self, session: AnalysisSession, children: list[Finding], secured: bool) -> Finding:
+        try:
+            return self._read_lds(session, children, secured)
+        except SecureMessagingFailed as exc:
+            # The channel is closed (the chip's side too): what was read before it stands, and the
+            # failure is named, never its answer used.
+            children.append(Finding("Secure messaging", "failed", f"{exc}. Reading stopped here: "
+                                    "the findings above were read before."))
+            return Finding(self.title, "secure messaging failed", str(exc), children=tuple(children))
+
+    def _read_lds(self, session: AnalysisSession, children: list[Finding], secured: bool) -> Finding:
         session.progress("eMRTD: EF.COM", 0.3)
         com = _read(session, Fid.COM, "EF.COM")
         listed: list[int] | None = None
