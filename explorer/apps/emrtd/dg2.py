@@ -59,14 +59,16 @@ def _image(content: Content, start: int, end: int, declared: str) -> Finding:
     if kind is None:
         return content.at(start, end, FACE_IMAGE, f"unknown format, {len(image)} bytes",
                           f"The record says {declared}, but the bytes start "
-                          f"{image[:4].hex(' ').upper()}: neither JPEG nor JPEG 2000.", sensitive=True)
+                          f"{image[:4].hex(' ').upper()}: neither JPEG nor JPEG 2000.",
+                          sensitive=True, keep_raw=True)
     try:
         face = decode_face(image)
     except FaceError as exc:
-        return content.at(start, end, FACE_IMAGE, f"{kind}, not decoded", str(exc), sensitive=True)
+        return content.at(start, end, FACE_IMAGE, f"{kind}, not decoded", str(exc), sensitive=True,
+                          keep_raw=True)
     return content.at(start, end, FACE_IMAGE, f"{face.format} {face.width} x {face.height}",
                       f"The holder's portrait, {len(image)} bytes of {face.format}, "
-                      f"{face.width} x {face.height} pixels.", sensitive=True)
+                      f"{face.width} x {face.height} pixels.", sensitive=True, keep_raw=True)
 
 
 def _facial_record(content: Content, start: int, end: int) -> list[Finding]:

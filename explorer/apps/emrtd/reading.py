@@ -42,11 +42,14 @@ class Content:
         return None
 
     def at(self, start: int, end: int, name: str, value: str = "", explanation: str = "",
-           children: list[Finding] | tuple[Finding, ...] = (), *, sensitive: bool = False) -> Finding:
-        """A finding for bytes start..end of the file: its source when one answer holds them; its
-        raw bytes always (the face image spans many answers and the panel shows it from them)."""
-        return Finding(name, value, explanation, self.source(start, end), self.data[start:end],
-                       sensitive, tuple(children))
+           children: list[Finding] | tuple[Finding, ...] = (), *, sensitive: bool = False,
+           keep_raw: bool = False) -> Finding:
+        """A finding for bytes start..end of the file: with its source and raw bytes when one
+        answer holds them. `keep_raw`: the bytes even when they span answers (the face image,
+        which the panel shows from them); otherwise a data group would be in a report thrice."""
+        source = self.source(start, end)
+        raw = self.data[start:end] if source is not None or keep_raw else b""
+        return Finding(name, value, explanation, source, raw, sensitive, tuple(children))
 
 
 def single(answer: Answer) -> Content:
