@@ -37,7 +37,7 @@ def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
     from explorer.apps.registry import ANALYZERS
 
     known = ", ".join(ANALYZERS)
-    assert known.startswith("fs, gp, emv, sim") and "piv" in known
+    assert known.startswith("fs, gp, emv, sim") and "piv" in known and "emrtd" in known
     assert result.returncode == 2 and f"no analyzer nope (there are: {known})" in result.stderr
 
 

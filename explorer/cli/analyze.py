@@ -2,6 +2,7 @@
 
     card-explorer analyze --profile demo
     card-explorer analyze --reader "Virtual PCD 00 00" --only gp --json
+    card-explorer analyze --only emrtd --mrz "L898902C<, 690806, 940623"
 
 Read-only: a command that changes the card (EMV GET PROCESSING OPTIONS) is sent only with
 --allow-gpo. Exit codes: 0 analysed, 2 usage, 3 no PC/SC service, 4 card error, 130 interrupted.
@@ -25,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--scan", metavar="FROM-TO",
                    help="also try every file identifier in this range in each DF (e.g. 0100-02FF; "
                         "one SELECT each, at most 4096)")
+    p.add_argument("--mrz", metavar="TEXT",
+                   help="a passport's MRZ for Basic Access Control: document number, birth and expiry "
+                        "dates (\"L898902C<, 690806, 940623\") or the whole MRZ; check digits are verified")
     p.add_argument("--allow-gpo", action="store_true",
                    help="allow commands that change the card (EMV GET PROCESSING OPTIONS increments the ATC)")
     p.add_argument("--json", action="store_true", help="print the analysis as JSON")
@@ -33,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="write what was read as a card profile to emulate offline (what could not be "
                         "read is listed in it and on stderr)")
     p.add_argument("--reveal", action="store_true",
-                   help="show sensitive values (PAN, track 2) in clear in every output")
+                   help="show sensitive values (PAN, track 2, MRZ, personal data, face image) in clear "
+                        "in every output")
     p.set_defaults(run=run)
 
 

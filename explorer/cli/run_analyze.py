@@ -7,7 +7,6 @@ import json
 import sys
 
 from explorer.apps.analysis import Analysis, run_analyzers
-from explorer.apps.analyzer import Analyzer
 from explorer.apps.session import AnalysisSession
 from explorer.cli.run_targets import (
     NoService,
@@ -30,13 +29,10 @@ def _target(args: argparse.Namespace, access: CardAccess) -> Target:
     return virtual_target(args.profile, access) if args.profile else pcsc_target(args.reader, access)
 
 
-def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:
-    """The file-system analyzer with a FID scan over `text` ("0100-02FF"); others as they are."""
-    if analyzer.key != "fs":
-        return analyzer
-    from explorer.apps.fs import FileSystemAnalyzer
-    from explorer.apps.fs.walk import Options
-
+def _scan(text: str | None) -> range | None:
+    """The FIDs of --scan ("0100-02FF"), checked."""
+    if not text:
+        return None
     first, dash, last = text.partition("-")
     try:
         low, high = int(first, 16), int(last, 16)
@@ -44,7 +40,19 @@ def _with_scan(analyzer: Analyzer, text: str) -> Analyzer:
         raise Usage(f"--scan {text}: FROM-TO in hex expected, e.g. 0100-02FF") from None
     if not dash or not 0 <= low <= high <= 0xFFFF or high - low >= 4096:
         raise Usage(f"--scan {text}: FROM-TO in hex, FROM <= TO, at most 4096 identifiers")
-    return FileSystemAnalyzer(Options(scan=range(low, high + 1)))
+    return range(low, high + 1)
+
+
+def _mrz(text: str | None) -> str | None:
+    """The MRZ information of --mrz (number, birth, expiry; or the whole MRZ), checked."""
+    if text is None:
+        return None
+    from explorer.apps.emrtd.entry import mrz_information_from
+
+    try:
+        return mrz_information_from(text)
+    except ValueError as exc:
+        raise Usage(f"--mrz: {exc}") from None
 
 
 def _write_capture(analysis: Analysis, path: str) -> bool:
@@ -65,13 +73,12 @@ def _write_capture(analysis: Analysis, path: str) -> bool:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from explorer.apps.registry import analyzers
+    from explorer.apps.registry import Choices, analyzers
     from explorer.cli import EXIT_CARD_ERROR, EXIT_INTERRUPTED, EXIT_NO_SERVICE, EXIT_OK, EXIT_USAGE
 
     try:
-        chosen = analyzers([k.strip() for k in args.only.split(",") if k.strip()] if args.only else None)
-        if args.scan:
-            chosen = [_with_scan(a, args.scan) for a in chosen]
+        keys = [k.strip() for k in args.only.split(",") if k.strip()] if args.only else None
+        chosen = analyzers(keys, Choices(mrz_information=_mrz(args.mrz), scan=_scan(args.scan)))
         access = command_line_access()
         target = _target(args, access)
     except (Usage, ValueError) as exc:

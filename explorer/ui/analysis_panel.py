@@ -40,6 +40,7 @@ from explorer.ui.analysis_run import AnalysisEnd, AnalysisJob, Progress
 from explorer.ui.background_write import BackgroundWrite, write_private_text
 from explorer.ui.console_transcript import MUTED, SEVERITY_COLOURS
 from explorer.ui.message_line import MessageLine
+from explorer.ui.mrz_entry import MrzEntry
 from explorer.ui.progress_line import ProgressLine
 from explorer.ui.script_results import TraceLinks
 from explorer.ui.splitters import stacked
@@ -123,9 +124,10 @@ class AnalysisPanel(QWidget):
         # than 800 px their text is cut (the tooltip has it) rather than the window kept wider.
         for switch in (self.allow_changes, self.reveal):
             switch.setMinimumWidth(switch.fontMetrics().horizontalAdvance("x" * 14))
+        self.mrz = MrzEntry()
         switches = QHBoxLayout()
         switches.addWidget(self.allow_changes)
-        switches.addStretch(1)
+        switches.addWidget(self.mrz, 1)
 
         self.progress = ProgressLine()
         self.progress.set_progress(0, 1, "No analysis yet")
@@ -178,9 +180,9 @@ class AnalysisPanel(QWidget):
 
     def _title(self, key: str) -> str:
         if key not in self._titles:
-            from explorer.apps.registry import ANALYZERS
+            from explorer.apps.registry import ANALYZERS, Choices
 
-            self._titles[key] = ANALYZERS[key]().title  # the package is imported when first named
+            self._titles[key] = ANALYZERS[key](Choices()).title  # the package is imported when first named
         return self._titles[key]
 
     def _fill_analyzers(self) -> None:
@@ -206,10 +208,15 @@ class AnalysisPanel(QWidget):
         if not reader or reader not in self._cards():
             self._say("Select a reader with a card in the reader tree first.", _ERROR)
             return False
-        from explorer.apps.registry import analyzers
+        from explorer.apps.registry import Choices, analyzers
 
         try:
-            chosen = analyzers(self.chosen()) if self.chosen() else []
+            mrz = self.mrz.information() if "emrtd" in self.chosen() else None
+        except ValueError as exc:
+            self._say(f"Nothing was sent: MRZ: {exc}", _ERROR)
+            return False
+        try:
+            chosen = analyzers(self.chosen(), Choices(mrz_information=mrz)) if self.chosen() else []
         except ValueError as exc:
             chosen, why = [], str(exc)
         else:
