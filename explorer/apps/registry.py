@@ -34,6 +34,7 @@ def _gp() -> Analyzer:
 
 #: key -> a function making the analyzer, in the order an analysis runs them.
 ANALYZERS: dict[str, Callable[[], Analyzer]] = {"fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim}
+ANALYZERS["openpgp"] = lambda: __import__("explorer.apps.openpgp", fromlist=["*"]).OpenPgpAnalyzer()
 
 
 def analyzers(only: list[str] | None = None) -> list[Analyzer]:

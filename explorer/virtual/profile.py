@@ -43,6 +43,7 @@ from explorer.core.input_error import InputError
 from explorer.core.input_files import read_document
 from explorer.core.json_input import check_tree, describe, flag, loads, quoted, string, whole
 from explorer.core.tlv import decode_tlv
+from explorer.virtual.openpgp_profile import OpenPgpSpec, parse_openpgp
 
 FORMAT = "card-explorer-profile"
 VERSION = 1
@@ -147,12 +148,13 @@ class CardProfile:
     data_objects: tuple[DataObject, ...] = ()
     description: str = ""
     source: str = ""
+    openpgp: OpenPgpSpec | None = None  # an OpenPGP application (openpgp_profile.py)
 
 
 # -- reading ------------------------------------------------------------------
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
-_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects"}
+_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects", "openpgp"}
 _DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children", "gpo"}
 #: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
 #: in one short answer.
@@ -446,7 +448,8 @@ def _parse(value: Any, source: str) -> CardProfile:
     objects = _data_objects(obj["data_objects"]) if "data_objects" in obj else ()
     mf = _Files({p.reference for p in pins}).read(obj["files"], "files", True)
     description = _string(obj, "description", "") if "description" in obj else ""
-    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source)
+    openpgp = parse_openpgp(obj["openpgp"]) if "openpgp" in obj else None
+    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source, openpgp)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
