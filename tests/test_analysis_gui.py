@@ -86,7 +86,8 @@ class Endless:
 
 @pytest.fixture
 def fake_analyzers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "ANALYZERS", {"demo": lambda choices: DemoApp(), "endless": lambda choices: Endless()})
+    monkeypatch.setattr(registry, "ANALYZERS", {"demo": lambda choices: DemoApp(),
+                                                "endless": lambda choices: Endless()})
 
 
 @pytest.fixture

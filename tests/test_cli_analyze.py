@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from explorer.apps.registry import ANALYZERS
+
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "resources" / "cards"
 
@@ -34,10 +36,9 @@ def test_the_globalplatform_profile_analyzed_as_json(tmp_path: Path) -> None:
 def test_an_unknown_analyzer_is_usage(tmp_path: Path) -> None:
     result = analyze(tmp_path, "--profile", "demo", "--only", "gp,nope")
     # The message lists every registered analyzer (more come with each card application).
-    from explorer.apps.registry import ANALYZERS
 
     known = ", ".join(ANALYZERS)
-    assert known.startswith("fs, gp, emv, sim") and "piv" in known and "emrtd" in known
+    assert known.startswith("fs, gp, emv, sim") and "piv" in known and "emrtd" in known and "openpgp" in known
     assert result.returncode == 2 and f"no analyzer nope (there are: {known})" in result.stderr
 
 

@@ -49,6 +49,12 @@ def _piv(choices: Choices) -> Analyzer:
     return PivAnalyzer()
 
 
+def _openpgp(choices: Choices) -> Analyzer:
+    from explorer.apps.openpgp import OpenPgpAnalyzer
+
+    return OpenPgpAnalyzer()
+
+
 def _emrtd(choices: Choices) -> Analyzer:
     from explorer.apps.emrtd import EmrtdAnalyzer
 
@@ -58,7 +64,7 @@ def _emrtd(choices: Choices) -> Analyzer:
 
 #: key -> a function making the analyzer, in the order an analysis runs them.
 ANALYZERS: dict[str, Callable[[Choices], Analyzer]] = {
-    "fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim, "piv": _piv, "emrtd": _emrtd,
+    "fs": _fs, "gp": _gp, "emv": _emv, "sim": _sim, "piv": _piv, "openpgp": _openpgp, "emrtd": _emrtd,
 }
 
 

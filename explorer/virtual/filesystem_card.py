@@ -1,6 +1,7 @@
 """A card behaviour built from a CardProfile: an ISO/IEC 7816-4 file system
 with SELECT, READ/UPDATE BINARY, READ RECORD, VERIFY, GET CHALLENGE, GET DATA
-and GET RESPONSE, answering like a T=0 card or directly.
+and GET RESPONSE (and an OpenPGP application's commands: openpgp_commands.py),
+answering like a T=0 card or directly.
 
     card = FileSystemCard(load_profile(path))
     VirtualCard(card.atr, card)   # the card is the handler: bytes in, bytes out
@@ -29,6 +30,7 @@ from collections.abc import Callable
 
 from explorer.core.apdu import ApduError, CommandApdu, parse_apdu
 from explorer.virtual import fs_commands as fs
+from explorer.virtual import openpgp_commands as openpgp
 from explorer.virtual import piv_commands
 from explorer.virtual.fs_commands import CardState, Kind, Reply
 from explorer.virtual.profile import CardProfile, FileSpec
@@ -204,6 +206,9 @@ def _get_data(state: CardState, apdu: CommandApdu) -> Reply:
     if apdu.data or apdu.le is None:
         return Reply(fs.SW_WRONG_LENGTH)
     tag = apdu.p1 << 8 | apdu.p2
+    answer = openpgp.get_data(state, tag) if state.openpgp is not None else None
+    if answer is not None:
+        return answer
     value = state.objects.get(tag)
     if value is None:
         return Reply(fs.SW_DATA_NOT_FOUND)
@@ -245,4 +250,5 @@ _COMMANDS: dict[int, Callable[[CardState, CommandApdu], Reply]] = {
     0xA4: fs.select, 0xB0: fs.read_binary, 0xD6: fs.update_binary, 0xB2: fs.read_record,
     0x20: _verify, 0x84: _get_challenge, _GET_DATA: _get_data, _GPO: _get_processing_options,
     0xCB: piv_commands.get_data_by_list,
+    0x47: openpgp.generate_asymmetric_key_pair, 0xA5: openpgp.select_data,
 }

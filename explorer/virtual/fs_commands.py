@@ -106,6 +106,7 @@ class CardState:
         self.pins: dict[int, PinSpec] = {pin.reference: pin for pin in profile.pins}
         self.tries = {pin.reference: pin.tries for pin in profile.pins}
         self.objects = {obj.tag: obj.value for obj in profile.data_objects}
+        self.openpgp = profile.openpgp
         #: Whether any application answers GET PROCESSING OPTIONS (an EMV card).
         self.emv = any(df.spec.gpo is not None for df in self.dfs)
         self.reset()
@@ -115,6 +116,7 @@ class CardState:
         self.current_ef: Node | None = None
         self.record: int | None = None  # index in current_ef.records
         self.verified: set[int] = set()
+        self.openpgp_instance = 0  # the 7F21 occurrence OpenPGP's SELECT DATA chose
 
     def allowed(self, access: Access) -> bool:
         return not access.never and (access.pin is None or access.pin in self.verified)
@@ -122,6 +124,7 @@ class CardState:
     def make_current(self, node: Node) -> None:
         if node.spec.is_df:
             self.current_df, self.current_ef = node, None
+            self.openpgp_instance = 0
         else:
             assert node.parent is not None
             self.current_df, self.current_ef = node.parent, node

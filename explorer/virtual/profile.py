@@ -46,6 +46,7 @@ from explorer.core.input_files import read_document
 from explorer.core.json_input import check_tree, describe, flag, loads, quoted, string, whole
 from explorer.core.mrz_digits import MrzCharacterError, check_digit, mrz_information
 from explorer.core.tlv import decode_tlv
+from explorer.virtual.openpgp_profile import OpenPgpSpec, parse_openpgp
 
 FORMAT = "card-explorer-profile"
 VERSION = 1
@@ -165,12 +166,13 @@ class CardProfile:
     source: str = ""
     #: The card is an eMRTD that needs BAC and secure messaging (explorer.virtual.bac_card).
     bac: BacSpec | None = None
+    openpgp: OpenPgpSpec | None = None  # an OpenPGP application (openpgp_profile.py)
 
 
 # -- reading ------------------------------------------------------------------
 
 _TOP_KEYS = {"format", "version", "name", "atr", "files"}
-_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects", "bac"}
+_TOP_OPTIONAL = {"description", "t0", "pins", "data_objects", "bac", "openpgp"}
 _BAC_KEYS = {"document_number", "date_of_birth", "date_of_expiry"}
 _DF_KEYS = {"fid", "type", "name", "label", "fci_proprietary", "fci", "fcp_extra", "children", "gpo"}
 #: A card's own FCI may be long (a GP security domain's, an EMV application's), but it comes back
@@ -494,7 +496,9 @@ def _parse(value: Any, source: str) -> CardProfile:
     mf = _Files({p.reference for p in pins}).read(obj["files"], "files", True)
     description = _string(obj, "description", "") if "description" in obj else ""
     bac = _bac(obj["bac"]) if "bac" in obj else None
-    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source, bac)
+    openpgp = parse_openpgp(obj["openpgp"]) if "openpgp" in obj else None
+    return CardProfile(name, _hex(obj, "atr", "", 2, 33), t0, mf, pins, objects, description, source, bac,
+                       openpgp)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
