@@ -77,3 +77,30 @@ def test_gpo_only_with_allow_gpo_and_the_pan_masked_unless_revealed(tmp_path: Pa
     assert "5413330089010012" not in allowed.stdout and "54 13 33 00 89 01 00 12" not in allowed.stdout
     revealed = analyze(tmp_path, "--profile", emv, "--only", "emv", "--allow-gpo", "--reveal")
     assert "5413330089010012" in revealed.stdout
+
+
+def test_a_passport_read_with_mrz_masks_personal_data_unless_revealed(tmp_path: Path) -> None:
+    passport = str(CARDS / "emrtd.json")
+    masked = analyze(tmp_path, "--profile", passport, "--only", "emrtd", "--mrz", "L898902C<, 690806, 940623",
+                     "--json", "--html", str(tmp_path / "masked.html"))
+    assert masked.returncode == 0, masked.stderr
+    shown = analyze(tmp_path, "--profile", passport, "--only", "emrtd", "--mrz", "L898902C<, 690806, 940623",
+                    "--json", "--reveal", "--html", str(tmp_path / "shown.html"))
+    for personal in ("ERIKSSON", "L898902C", "690806"):
+        assert personal not in masked.stdout and personal in shown.stdout
+        assert personal not in (tmp_path / "masked.html").read_text()
+    assert "data group hashes: all 4 match" in json.dumps(json.loads(masked.stdout)["analyzers"]).lower()
+    # The face is in the revealed report only, as a PNG a browser shows.
+    assert "data:image/png;base64," in (tmp_path / "shown.html").read_text()
+    assert "data:image/png" not in (tmp_path / "masked.html").read_text()
+
+
+def test_a_wrong_mrz_is_access_denied_and_a_bad_check_digit_is_usage(tmp_path: Path) -> None:
+    passport = str(CARDS / "emrtd.json")
+    denied = analyze(tmp_path, "--profile", passport, "--only", "emrtd", "--mrz", "L898902C<, 690806, 940624")
+    assert denied.returncode == 0
+    assert "access denied: check document number, birth and expiry dates" in denied.stdout
+    assert "Traceback" not in denied.stderr
+    typo = analyze(tmp_path, "--profile", passport, "--only", "emrtd", "--mrz",
+                   "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C37UTO7408122F1204159ZE184226B<<<<<10")
+    assert typo.returncode == 2 and "--mrz: Document number: check digit is 7, should be 6" in typo.stderr

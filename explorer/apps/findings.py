@@ -29,6 +29,8 @@ class Finding:
     raw: bytes = b""
     sensitive: bool = False
     children: tuple[Finding, ...] = field(default=())
+    #: What `raw` is when it is a picture the panel shows: "JPEG" or "JPEG 2000" ("" otherwise).
+    image: str = ""
 
     def shown(self, reveal: bool = False) -> str:
         return self.value if reveal or not self.sensitive else mask_value(self.value)

@@ -124,8 +124,23 @@ def _tree(f: Finding, reveal: bool) -> str:
     head = (f'<span class="name">{escape(f.name)}</span>'
             + (f': <span class="value">{escape(value)}</span>' if value else "")
             + (f' <span class="why">— {escape(f.explanation)}</span>' if f.explanation else "") + src)
+    if f.image and f.raw and (reveal or not f.sensitive):
+        head += _picture(f)
     children = "".join(_tree(c, reveal) for c in f.children)
     return f"<li>{head}" + (f'<ul class="tree">{children}</ul>' if children else "") + "</li>"
+
+
+def _picture(f: Finding) -> str:
+    """The picture itself in the page (PNG: browsers seldom show JPEG 2000), or why not."""
+    import base64
+
+    from explorer.apps.emrtd.face import FaceError, decode_face
+
+    try:
+        png = decode_face(f.raw).png
+    except FaceError as exc:
+        return f' <span class="why">(not shown: {escape(str(exc))})</span>'
+    return (f'<br><img alt="{escape(f.name)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">')
 
 
 def analysis_html(analysis: Analysis, reveal: bool = False, made_at: float | None = None) -> str:
@@ -134,8 +149,8 @@ def analysis_html(analysis: Analysis, reveal: bool = False, made_at: float | Non
     parts = [page_start(f"Card analysis: {analysis.reader}", _CSS),
              f"<h1>Card analysis</h1><p class=\"meta\">{escape(analysis.reader)} · ATR "
              f"{escape(to_hex(analysis.atr))} · made {when} by card-explorer {escape(__version__)}</p>",
-             f'<p class="secrets {data["secrets"]}">Sensitive values (PAN, track 2, MRZ) and PINs are '
-             f'{data["secrets"]}.</p>']
+             f'<p class="secrets {data["secrets"]}">Sensitive values (PAN, track 2, MRZ, personal data, '
+             f'face) and PINs are {data["secrets"]}.</p>']
     for result in analysis.results:
         parts.append(f"<h2>{escape(result.title)}</h2>")
         if result.error:

@@ -1,18 +1,22 @@
 """The bytes behind the selected finding: its exchange's response in hex and ASCII, the finding's
 bytes highlighted, and the response as a BER-TLV tree (the trace detail's). Sensitive bytes (a
-PAN, track 2) are dots unless revealed. GUI thread only."""
+PAN, track 2) are dots unless revealed. A finding that is a picture (a passport's face) is shown
+as one, once revealed: decoded off the GUI thread (Qt has no JPEG 2000 decoder; Pillow does).
+GUI thread only."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Sequence
 
-from PySide6.QtGui import QFontDatabase, QResizeEvent
-from PySide6.QtWidgets import QTextBrowser, QTreeWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QLabel, QTextBrowser, QTreeWidget, QVBoxLayout, QWidget
 
 from explorer.apps.findings import Finding
 from explorer.core.exchange import Reply
 from explorer.core.hexfmt import to_hex
+from explorer.ui.background import Background
 from explorer.ui.console_transcript import MUTED
 from explorer.ui.splitters import stacked
 from explorer.ui.trace_detail import fill_tlv
@@ -62,16 +66,25 @@ class FindingBytes(QWidget):
         self.tlv.setHeaderLabels(["Tag", "Name", "Length", "Value"])
         self.tlv.setUniformRowHeights(True)
         self.tlv.setAlternatingRowColors(True)
+        self.picture = QLabel()
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(stacked(self.text, self.tlv, 3, 2))
+        layout.addWidget(self.picture)
+        layout.addWidget(stacked(self.text, self.tlv, 3, 2), 1)
         self._shown: tuple[Finding, Reply, list[tuple[int, int]]] | None = None
         self._per_line = 16
+        self._decoder = Background(self)
+        self._wanted_picture: bytes = b""  # the image being decoded: a late result for another is dropped
         self.show_finding(None, None, [])
 
     def show_finding(self, finding: Finding | None, reply: Reply | None,
-                     hidden: Sequence[tuple[int, int]]) -> None:
+                     hidden: Sequence[tuple[int, int]], reveal: bool = False) -> None:
         """`finding`'s bytes in `reply` (None: nothing selected, or a finding with no bytes)."""
+        self._show_picture(finding, reveal)
+        if finding is not None and finding.image:
+            return
         if finding is None or reply is None or finding.source is None:
             self._shown = None
             why = "Select a finding to see the bytes it was read from." if finding is None else \
@@ -83,6 +96,39 @@ class FindingBytes(QWidget):
         self._shown = (finding, reply, list(hidden))
         self._render()
         self.tlv.setVisible(fill_tlv(self.tlv, reply.data, hidden))
+
+    def _show_picture(self, finding: Finding | None, reveal: bool) -> None:
+        self._wanted_picture = b""
+        self.picture.clear()
+        self.picture.hide()
+        if finding is None or not finding.image:
+            return
+        self.tlv.hide()
+        self._shown = None
+        size = f"{len(finding.raw)} bytes of {finding.image}"
+        if not reveal:
+            self.text.setHtml(f'<p style="color:{MUTED}"><b>{html.escape(finding.name)}</b>: {size}, '
+                              "personal data: tick Reveal sensitive values to see it.</p>")
+            return
+        self.text.setHtml(f"<p><b>{html.escape(finding.name)}</b>: {html.escape(finding.value)}, {size}.</p>")
+        image = self._wanted_picture = finding.raw
+        from explorer.apps.emrtd.face import decode_face
+
+        self._decoder.run("face-image", lambda: decode_face(image).png,
+                          lambda png: self._picture_decoded(image, png),
+                          lambda exc: self._picture_decoded(image, None, str(exc)))
+
+    def _picture_decoded(self, image: bytes, png: bytes | None, problem: str = "") -> None:
+        if image is not self._wanted_picture:
+            return  # another finding was selected meanwhile
+        pixmap = QPixmap()
+        if png is None or not pixmap.loadFromData(png, "PNG"):
+            why = html.escape(problem or "not an image")
+            self.text.append(f'<p style="color:{MUTED}">Not shown: {why}</p>')
+            return
+        self.picture.setPixmap(pixmap)
+        self.picture.setToolTip(f"{pixmap.width()} x {pixmap.height()} pixels")
+        self.picture.show()
 
     def _render(self) -> None:
         if self._shown is None:

@@ -337,7 +337,7 @@ class AnalysisPanel(QWidget):
         reply = self.model.reply_of(finding) if finding is not None else None
         source = finding.source if finding is not None else None
         hidden = self.model.hidden_spans(source.exchange) if source is not None else []
-        self.bytes.show_finding(finding, reply, hidden)
+        self.bytes.show_finding(finding, reply, hidden, self.model.reveal)
 
     def _reveal_toggled(self, on: bool) -> None:
         self.model.set_reveal(on)

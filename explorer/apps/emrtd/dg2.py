@@ -68,7 +68,8 @@ def _image(content: Content, start: int, end: int, declared: str) -> Finding:
                           keep_raw=True)
     return content.at(start, end, FACE_IMAGE, f"{face.format} {face.width} x {face.height}",
                       f"The holder's portrait, {len(image)} bytes of {face.format}, "
-                      f"{face.width} x {face.height} pixels.", sensitive=True, keep_raw=True)
+                      f"{face.width} x {face.height} pixels.", sensitive=True, keep_raw=True,
+                      image=face.format)
 
 
 def _facial_record(content: Content, start: int, end: int) -> list[Finding]:

@@ -43,13 +43,13 @@ class Content:
 
     def at(self, start: int, end: int, name: str, value: str = "", explanation: str = "",
            children: list[Finding] | tuple[Finding, ...] = (), *, sensitive: bool = False,
-           keep_raw: bool = False) -> Finding:
+           keep_raw: bool = False, image: str = "") -> Finding:
         """A finding for bytes start..end of the file: with its source and raw bytes when one
         answer holds them. `keep_raw`: the bytes even when they span answers (the face image,
         which the panel shows from them); otherwise a data group would be in a report thrice."""
         source = self.source(start, end)
         raw = self.data[start:end] if source is not None or keep_raw else b""
-        return Finding(name, value, explanation, source, raw, sensitive, tuple(children))
+        return Finding(name, value, explanation, source, raw, sensitive, tuple(children), image)
 
 
 def single(answer: Answer) -> Content:
