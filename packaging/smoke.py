@@ -12,6 +12,8 @@ bundle's own executable:
   version   `card-explorer --version` exits 0 and prints the version;
   profile   `emulate demo` reads the bundled demo card profile (explorer.assets in
             a frozen app), waits for a vpcd that is not there, stops on SIGTERM;
+  passport  `analyze --only emrtd` on the bundled passport profile: BAC and secure messaging
+            (the cipher library), the SOD's signature and hashes, the face decoded (Pillow);
   gui       the window, offscreen, with scratch XDG_CONFIG_HOME/XDG_DATA_HOME and
             no PC/SC service (PCSCLITE_CSOCK_NAME points at nothing), closed by
             the app itself after CARD_EXPLORER_QUIT_AFTER_MS (a hidden variable
@@ -218,6 +220,17 @@ def check_readers(exe: Path) -> None:
 # -- main -------------------------------------------------------------------------
 
 
+def check_passport(dist: Path, exe: Path) -> None:
+    profiles = sorted(dist.rglob("explorer/resources/cards/emrtd.json"))
+    expect(bool(profiles), "no explorer/resources/cards/emrtd.json in the bundle")
+    result = run(exe, "analyze", "--profile", str(profiles[0]), "--only", "emrtd", "--mrz",
+                 "L898902C<, 690806, 940623", "--json", "--reveal")
+    expect(result.returncode == 0 and "Traceback" not in result.stderr,
+           f"analyze emrtd exit {result.returncode}: {tail(result.stderr)}")
+    expect("all 4 match" in result.stdout and "JPEG 90 x 120" in result.stdout,
+           f"analyze emrtd did not check the SOD and decode the face: {tail(result.stdout)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dist", type=Path, metavar="DIST_DIR", help="the bundle folder, dist/card-explorer")
@@ -232,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         ("libs", lambda: check_libs(dist, system_libs)),
         ("version", lambda: check_version(exe)),
         ("profile", lambda: check_profile(exe)),
+        ("passport", lambda: check_passport(dist, exe)),
         ("gui", lambda: check_gui(exe)),
     ]
     if shutil.which("xvfb-run"):

@@ -18,9 +18,9 @@ import pytest
 from explorer.core.bac import ACCESS_DENIED, BacError, BacTerminal
 from explorer.core.mrz_digits import mrz_information
 from explorer.core.secure_messaging import SecureChannel
-from explorer.virtual.bac_card import BacPassport, profile_card
+from explorer.virtual.bac_card import BacPassport
 from explorer.virtual.card_sources import CardSource, CardSourceError, SourceKind, load_card
-from explorer.virtual.filesystem_card import FileSystemCard
+from explorer.virtual.filesystem_card import FileSystemCard, profile_card
 from explorer.virtual.profile import ProfileError, parse_profile
 
 H = bytes.fromhex

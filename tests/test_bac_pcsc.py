@@ -16,7 +16,7 @@ from smartcard import scard
 from explorer.core.bac import ACCESS_DENIED, BacError, BacTerminal
 from explorer.core.mrz_digits import mrz_information
 from explorer.core.secure_messaging import SecureChannel
-from explorer.virtual.bac_card import profile_card
+from explorer.virtual.filesystem_card import profile_card
 from explorer.virtual.profile import load_profile
 from tests.conftest import CardFactory, running, wait_reader
 from tests.testbed import PcscBed

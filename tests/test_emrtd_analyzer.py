@@ -19,8 +19,7 @@ from explorer.apps.emrtd.face import decode_face
 from explorer.apps.findings import Finding
 from explorer.apps.session import AnalysisSession
 from explorer.core.exchange import Reply
-from explorer.virtual.bac_card import profile_card
-from explorer.virtual.filesystem_card import FileSystemCard
+from explorer.virtual.filesystem_card import FileSystemCard, profile_card
 from explorer.virtual.profile import parse_profile
 from tests.app_helpers import values
 from tests.profiles import make_emrtd

@@ -18,7 +18,7 @@ from explorer.assets import asset_path
 from explorer.core.exchange import Origin, TransmitOptions
 from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.link.connection import CardConnection, WorkerSession
-from explorer.virtual.bac_card import profile_card
+from explorer.virtual.filesystem_card import profile_card
 from explorer.virtual.profile import parse_profile
 from tests.conftest import CardFactory
 

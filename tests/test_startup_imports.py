@@ -59,3 +59,13 @@ def test_the_first_frame_comes_without_them(tmp_path: Path) -> None:
     loaded = _modules(code, tmp_path, CARD_EXPLORER_EXIT_WHEN_SHOWN="1")
     assert "explorer.ui.main_window" in loaded
     assert not [m for m in loaded if m in NOT_BEFORE_THE_WINDOW]
+
+
+def test_the_demo_card_at_start_up_brings_no_cipher_or_image_library(tmp_path: Path) -> None:
+    # The window inserts the demo card at start-up without PC/SC: only a passport profile needs
+    # the cipher library (BAC), only a face image Pillow.
+    code = ("import sys\nfrom explorer.virtual.card_sources import CardSource, SourceKind, load_card\n"
+            "load_card(CardSource(SourceKind.DEMO))\nprint('MODULES', *sorted(sys.modules))")
+    loaded = _modules(code, tmp_path)
+    assert "explorer.virtual.filesystem_card" in loaded
+    assert not [m for m in loaded if m.startswith(("cryptography", "PIL", "explorer.virtual.bac_card"))]

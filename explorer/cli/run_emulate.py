@@ -11,8 +11,8 @@ from types import FrameType
 from explorer.cli.bad_input import refuse
 from explorer.core.hexfmt import HexError, parse_hex, to_hex
 from explorer.core.printable import printable
-from explorer.virtual.bac_card import profile_card
 from explorer.virtual.card import DEFAULT_ATR, VirtualCard
+from explorer.virtual.filesystem_card import profile_card
 from explorer.virtual.profile import ProfileError, demo_profile, load_profile
 from explorer.virtual.vpcd import VpcdLink
 

@@ -28,7 +28,7 @@ from explorer.core.apdu import ApduError, parse_apdu
 from explorer.core.bac import AUTH_LENGTH, RND_LENGTH, BacCard
 from explorer.core.secure_messaging import SM_CLA_BITS, CardChannel, SecureMessagingError
 from explorer.virtual.filesystem_card import FileSystemCard
-from explorer.virtual.profile import MF_FID, CardProfile
+from explorer.virtual.profile import MF_FID
 
 SW_OK = 0x9000
 SW_AUTHENTICATION_FAILED = 0x6300
@@ -194,13 +194,3 @@ def _leaves_application(raw: bytes) -> bool:
     p1 = raw[2]
     data = raw[5 : 5 + raw[4]] if len(raw) > 5 else b""
     return p1 in (0x03, 0x04) or (p1 == 0x00 and data in (b"", b"\x3f\x00"))
-
-
-def profile_card(profile: CardProfile, *, random: Callable[[int], bytes] = os.urandom
-                 ) -> FileSystemCard | BacPassport:
-    """The handler a profile describes: its file-system card, behind BAC when it has `bac`.
-    Every place that makes a card from a profile goes through here."""
-    card = FileSystemCard(profile, random=random)
-    if profile.bac is None:
-        return card
-    return BacPassport(card, profile.bac.mrz_information, random=random)

@@ -43,7 +43,7 @@ class CardSourceError(ValueError):
 
 
 def load_card(source: CardSource) -> LoadedCard:
-    from explorer.virtual.bac_card import profile_card
+    from explorer.virtual.filesystem_card import profile_card
     from explorer.virtual.profile import ProfileError, demo_profile, load_profile
 
     match source.kind:

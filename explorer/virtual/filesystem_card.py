@@ -252,3 +252,16 @@ _COMMANDS: dict[int, Callable[[CardState, CommandApdu], Reply]] = {
     0xCB: piv_commands.get_data_by_list,
     0x47: openpgp.generate_asymmetric_key_pair, 0xA5: openpgp.select_data,
 }
+
+
+def profile_card(profile: CardProfile, *, random: Callable[[int], bytes] = os.urandom
+                 ) -> Callable[[bytes], bytes]:
+    """The handler a profile describes: its file-system card, behind BAC when it has `bac`.
+    Every place that makes a card from a profile goes through here. The passport's module (and
+    the cipher library under it) is imported only for a passport: not at every start."""
+    card = FileSystemCard(profile, random=random)
+    if profile.bac is None:
+        return card
+    from explorer.virtual.bac_card import BacPassport
+
+    return BacPassport(card, profile.bac.mrz_information, random=random)
