@@ -13,6 +13,9 @@ Usage: python docs/screenshot.py [OUTDIR]
            only the Script panel (script-panel.png), on two embedded readers, no pcscd
        python docs/screenshot.py --analysis-only [--screen 1024x700] [OUTDIR]
            only the Analysis dock (analysis-panel.png): the GlobalPlatform profile analyzed
+       python docs/screenshot.py --passport-only [--screen 1024x700] [OUTDIR]
+           only the Analysis dock on the specimen passport (passport-analysis.png): BAC with the
+           MRZ typed, values revealed, the face selected
 """
 
 from __future__ import annotations
@@ -250,6 +253,53 @@ def analysis_panel(app: object, outdir: Path) -> None:
     window.close()
 
 
+def passport_panel(app: object, outdir: Path) -> None:
+    """The Analysis dock after the specimen passport was read with its MRZ, values revealed, the
+    face selected, the MRZ and the SOD's checks in the tree."""
+    from explorer.assets import asset_path
+    from explorer.virtual.card_sources import CardSource, SourceKind
+    from tests.conftest import until
+
+    bridge, window, loop = _window_without_pcsc(app)
+    with loop:
+        async def run() -> None:
+            window.virtual.insert(CardSource(SourceKind.PROFILE, str(asset_path("cards", "emrtd.json"))))
+            await until(bridge.card_inserted, what="the passport")  # type: ignore[attr-defined]
+            panel = window.analysis
+            window.docks["analysis"].raise_()
+            panel.choose_analyzers(["emrtd"])
+            panel.mrz.setText("L898902C<, 690806, 940623")
+            assert panel.analyze(), panel.status.text()
+            await until(panel.finished, what="the analysis")
+            panel.reveal.setChecked(True)
+            model, tree = panel.model, panel.tree
+            tree.collapseAll()
+            top = model.index(0, 0)
+            tree.expand(top)
+            tree.setCurrentIndex(model.index_of("Face image"))
+            tree.collapse(model.index_of("DG2"))  # the face stays shown: the checks come in view
+            tree.scrollTo(model.index_of("Basic Access Control"), tree.ScrollHint.PositionAtTop)
+            for _ in range(50):  # the face is decoded off the GUI thread
+                if not panel.bytes.picture.isHidden():
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # let the window paint; nothing to wait on but the compositor
+
+        loop.run_until_complete(run())
+        frame = window.frameGeometry()
+        window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height()).save(
+            str(Path(tempfile.gettempdir()) / f"passport-analysis-{frame.width()}x{frame.height()}.png"))
+        window.docks["analysis"].grab().save(str(outdir / "passport-analysis.png"))
+        window.analysis.shutdown()
+        window.manager.close_all()
+    window.close()
+
+
+def passport_only(args: list[str]) -> int:
+    """--passport-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
+    return _alone(args, passport_panel, "passport-analysis.png")
+
+
 def analysis_only(args: list[str]) -> int:
     """--analysis-only [--screen WxH] [OUTDIR]: no pcscd is started or touched."""
     return _alone(args, analysis_panel, "analysis-panel.png")
@@ -291,6 +341,8 @@ def main() -> int:
         return crash_only([a for a in sys.argv[1:] if a != "--crash-only"])
     if "--analysis-only" in sys.argv:
         return analysis_only([a for a in sys.argv[1:] if a != "--analysis-only"])
+    if "--passport-only" in sys.argv:
+        return passport_only([a for a in sys.argv[1:] if a != "--passport-only"])
     if "--script-only" in sys.argv:
         return script_only([a for a in sys.argv[1:] if a != "--script-only"])
     outdir = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "docs")
@@ -355,8 +407,9 @@ def main() -> int:
         crash_dialog(app, outdir)
         script_panel(app, outdir)
         analysis_panel(app, outdir)
+        passport_panel(app, outdir)
         print(f"saved main-window.png, console.png, atr.png, trace.png, virtual-reader.png, "
-              f"crash-dialog.png, script-panel.png and analysis-panel.png in {outdir}")
+              f"crash-dialog.png, script-panel.png, analysis-panel.png and passport-analysis.png in {outdir}")
     finally:
         if link is not None:
             link.remove()

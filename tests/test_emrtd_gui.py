@@ -55,7 +55,7 @@ def test_a_passport_is_read_with_the_mrz_typed_and_its_face_shown_once_revealed(
     assert panel.bytes.picture.isHidden() and "tick Reveal" in panel.bytes.text.toPlainText()
     panel.reveal.setChecked(True)
     qtbot.waitUntil(lambda: not panel.bytes.picture.isHidden(), timeout=5000)
-    pixmap = panel.bytes.picture.pixmap()
+    pixmap = panel.bytes.picture.full()
     assert (pixmap.width(), pixmap.height()) == (90, 120)
     panel.reveal.setChecked(False)
     assert panel.bytes.picture.isHidden()

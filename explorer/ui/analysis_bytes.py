@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontDatabase, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QLabel, QTextBrowser, QTreeWidget, QVBoxLayout, QWidget
 
@@ -56,6 +56,41 @@ def hex_ascii_html(data: bytes, span: tuple[int, int] | None, hidden: Sequence[t
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
+class Picture(QLabel):
+    """A picture shown at its own size when there is room, scaled down (never up) to the height
+    it gets when there is not: a passport face in a 700-pixel window stays whole."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(48)
+        self._full = QPixmap()
+
+    def set_picture(self, pixmap: QPixmap) -> None:
+        self._full = pixmap
+        self.setToolTip(f"{pixmap.width()} x {pixmap.height()} pixels" if not pixmap.isNull() else "")
+        self._fit()
+
+    def full(self) -> QPixmap:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        return self._full.size() if not self._full.isNull() else super().sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._full.isNull():
+            return
+        if self._full.height() <= self.height() and self._full.width() <= self.width():
+            self.setPixmap(self._full)
+        else:
+            self.setPixmap(self._full.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+
+
 class FindingBytes(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,8 +101,7 @@ class FindingBytes(QWidget):
         self.tlv.setHeaderLabels(["Tag", "Name", "Length", "Value"])
         self.tlv.setUniformRowHeights(True)
         self.tlv.setAlternatingRowColors(True)
-        self.picture = QLabel()
-        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture = Picture()
         self.picture.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,6 +133,7 @@ class FindingBytes(QWidget):
 
     def _show_picture(self, finding: Finding | None, reveal: bool) -> None:
         self._wanted_picture = b""
+        self.picture.set_picture(QPixmap())
         self.picture.clear()
         self.picture.hide()
         if finding is None or not finding.image:
@@ -126,8 +161,7 @@ class FindingBytes(QWidget):
             why = html.escape(problem or "not an image")
             self.text.append(f'<p style="color:{MUTED}">Not shown: {why}</p>')
             return
-        self.picture.setPixmap(pixmap)
-        self.picture.setToolTip(f"{pixmap.width()} x {pixmap.height()} pixels")
+        self.picture.set_picture(pixmap)
         self.picture.show()
 
     def _render(self) -> None:
