@@ -27,6 +27,7 @@ from smartcard import scard
 from explorer.core.reader_events import MonitorEvent
 from explorer.virtual.card import DEFAULT_ATR, Handler, VirtualCard
 from explorer.virtual.vpcd import VpcdLink
+from tests.app_helpers import Bench
 from tests.testbed import BedError, PcscBed, machine_lock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,3 +339,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("bench figures (small size)")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def bench() -> Iterator[Callable[[VirtualCard], Bench]]:
+    """Analysis sessions on embedded readers (tests/app_helpers.Bench), each closed at the end."""
+    made: list[Bench] = []
+
+    def make(card: VirtualCard) -> Bench:
+        made.append(Bench(card))
+        return made[-1]
+    yield make
+    for one in made:
+        assert one.conn.close(timeout=5)

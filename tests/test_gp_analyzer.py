@@ -4,9 +4,8 @@ reader with resources/cards/globalplatform.json (no pcscd)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,27 +19,12 @@ from explorer.apps.gp.keyinfo import decode_key_information
 from explorer.apps.gp.oid import decode_oid, encode_oid
 from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
-from explorer.core.exchange import Origin, Reply
-from explorer.link.connection import CardConnection
+from explorer.core.exchange import Reply
 from explorer.virtual.card import VirtualCard
-from explorer.virtual.embedded import EmbeddedReaders
-from explorer.virtual.filesystem_card import FileSystemCard
-from explorer.virtual.profile import CardProfile, demo_profile, load_profile
-from tests.app_helpers import answer, node, values
+from explorer.virtual.profile import demo_profile, load_profile
+from tests.app_helpers import Bench, answer, assert_traced, node, profile_card, values
 
 GP_PROFILE = asset_path("cards", "globalplatform.json")
-
-
-def assert_traced(root: Finding, data_of: Callable[[int], bytes]) -> int:
-    """Every finding with a source holds exactly the bytes its source names; how many there are."""
-    count = 0
-    for _, found in root.walk():
-        if found.source is not None:
-            src = found.source
-            assert 0 <= src.start <= src.end
-            assert found.raw == data_of(src.exchange)[src.start : src.end], found.name
-            count += 1
-    return count
 
 
 # -- CPLC -----------------------------------------------------------------------------
@@ -223,39 +207,6 @@ def test_isd_fci() -> None:
 
 
 # -- the analysis on the embedded reader ----------------------------------------------------------
-
-class Bench:
-    """One embedded reader with one card, a connection to it, and an analysis session over it."""
-
-    def __init__(self, card: VirtualCard) -> None:
-        self.card = card
-        self.hub = EmbeddedReaders(lambda event: None)
-        self.reader = self.hub.add_reader()
-        self.hub.insert(self.reader, card, "test")
-        self.conn = CardConnection(self.reader, self.hub.link(self.reader), None,
-                                   lambda: self.hub.refresh(self.reader))
-        self.conn.connect().result(5)
-        self.session = AnalysisSession(lambda apdu: self.conn.send(apdu, Origin.API).result(5))
-
-    def data(self, exchange: int) -> bytes:
-        return self.session.replies[exchange].data
-
-
-@pytest.fixture
-def bench() -> Iterator[Callable[[VirtualCard], Bench]]:
-    made: list[Bench] = []
-
-    def make(card: VirtualCard) -> Bench:
-        made.append(Bench(card))
-        return made[-1]
-    yield make
-    for one in made:
-        assert one.conn.close(timeout=5)
-
-
-def profile_card(profile: CardProfile) -> VirtualCard:
-    return VirtualCard(profile.atr, FileSystemCard(profile))
-
 
 def assert_read_only(card: VirtualCard) -> None:
     """Only SELECT (00 A4) and GET DATA (80 or 00 CA) reached the card, and GET RESPONSE (00 C0)

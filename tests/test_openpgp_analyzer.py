@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,8 +30,7 @@ from explorer.core.exchange import Reply
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import CardProfile, load_profile
-from tests.app_helpers import answer, node, values
-from tests.test_gp_analyzer import Bench, assert_traced, profile_card
+from tests.app_helpers import Bench, answer, assert_traced, node, profile_card, values
 
 PROFILE = asset_path("cards", "openpgp.json")
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,16 +180,6 @@ GNUPG_FINGERPRINTS = {
 
 # -- the analysis on the embedded reader ----------------------------------------------------------
 
-@pytest.fixture
-def bench() -> Iterator[Callable[[VirtualCard], Bench]]:
-    made: list[Bench] = []
-
-    def make(card: VirtualCard) -> Bench:
-        made.append(Bench(card))
-        return made[-1]
-    yield make
-    for one in made:
-        assert one.conn.close(timeout=5)
 
 
 def only_reading(card: VirtualCard) -> None:

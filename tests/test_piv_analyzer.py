@@ -6,7 +6,7 @@ pcscd); a card that is not PIV; PIN states; and garbage answers."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,8 +34,7 @@ from explorer.core.tlv import TlvNode
 from explorer.virtual.card import VirtualCard
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import demo_profile, load_profile
-from tests.app_helpers import answer, node, values
-from tests.test_gp_analyzer import Bench, assert_traced, profile_card
+from tests.app_helpers import Bench, answer, assert_traced, node, profile_card, values
 
 PIV_PROFILE = asset_path("cards", "piv.json")
 #: The FASC-N of the non-federal issuer example that YubiKeys and others write in a default CHUID:
@@ -219,16 +218,6 @@ def test_a_certificate_that_is_not_one() -> None:
 
 # -- the analysis ---------------------------------------------------------------------------
 
-@pytest.fixture
-def bench() -> Iterator[Callable[[VirtualCard], Bench]]:
-    made: list[Bench] = []
-
-    def make(card: VirtualCard) -> Bench:
-        made.append(Bench(card))
-        return made[-1]
-    yield make
-    for one in made:
-        assert one.conn.close(timeout=5)
 
 
 def assert_reading_only(card: VirtualCard) -> None:
@@ -270,7 +259,7 @@ def test_the_piv_profile_is_read_whole(bench: Callable[[VirtualCard], Bench]) ->
                            "Certificate 9D (Key Management)", "Certificate 9E (Card Authentication)",
                            "Certificate 82 (retired key management 1)"]
     assert [f.explanation.split(";")[0] for f in slots.values()] == [
-        "RSA 2048 bits", "RSA 2048 bits", "RSA 2048 bits", "ECC secp256r1 (256 bits)", "RSA 2048 bits"]
+        "RSA 2048 bits", "RSA 2048 bits", "RSA 2048 bits", "EC secp256r1 (256 bits)", "RSA 2048 bits"]
     nine_a = slots["Certificate 9A (PIV Authentication)"].find("Certificate")
     assert nine_a is not None
     assert values(nine_a)["Subject"] == (

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from explorer.apps.emrtd.constants import Tag
 from explorer.apps.emrtd.lds import template
 from explorer.apps.emrtd.reading import Content
 from explorer.apps.findings import Finding
 from explorer.apps.gp.oid import decode_oid
+from explorer.apps.x509_keys import public_key_text
 from explorer.core.tlv import TlvNode, decode_tlv
 
 #: hash OID -> hashlib name (RFC 5754, 9303-12 table 6)
@@ -112,22 +113,12 @@ def _hash_of(oid: str) -> str:
     return name
 
 
-def key_text(key: object) -> str:
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA {key.key_size} bits"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC {key.curve.name} ({key.key_size} bits)"
-    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        return type(key).__name__.removesuffix("PublicKey")
-    return type(key).__name__
-
-
 def _certificate(content: Content, node: TlvNode) -> tuple[x509.Certificate | None, Finding]:
     der = content.data[node.offset:node.end]
     try:
         cert = x509.load_der_x509_certificate(der)
         subject, issuer = cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
-        key = key_text(cert.public_key())
+        key = public_key_text(cert.public_key())
     except (ValueError, UnsupportedAlgorithm) as exc:
         return None, content.at(node.offset, node.end, "Document signer certificate", "not decoded",
                                 f"{exc}")
@@ -179,7 +170,7 @@ def _verify(key: object, signature: bytes, data: bytes, scheme: str, hash_name: 
     elif isinstance(key, ec.EllipticCurvePublicKey) and scheme == "ECDSA":
         key.verify(signature, data, ec.ECDSA(algorithm))
     else:
-        raise InvalidSignature(f"a {key_text(key)} key cannot make a {scheme} signature")
+        raise InvalidSignature(f"a {public_key_text(key)} key cannot make a {scheme} signature")
 
 
 def _pss(params: TlvNode | None) -> tuple[str, int]:

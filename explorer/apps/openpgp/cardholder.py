@@ -5,13 +5,12 @@ certificate (7F21). Personal data is sensitive: masked in exports unless reveale
 from __future__ import annotations
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from explorer.apps.findings import Finding
 from explorer.apps.openpgp.constants import Tag
 from explorer.apps.session import Answer
 from explorer.apps.traced import at, of_node
+from explorer.apps.x509_keys import certificate_key_text
 from explorer.core.hexfmt import to_hex
 from explorer.core.tlv import TlvNode
 
@@ -89,22 +88,6 @@ def decode_security_support(answer: Answer, node: TlvNode) -> Finding:
                    "The security support template (7A).", children)
 
 
-def _key_text(cert: x509.Certificate) -> str:
-    try:
-        key = cert.public_key()
-    except UnsupportedAlgorithm:
-        return f"a key this program does not decode ({cert.public_key_algorithm_oid.dotted_string})"
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA {key.key_size}"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"EC {key.curve.name}"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448"
-    return type(key).__name__
-
-
 def decode_certificate(answer: Answer, start: int, end: int, name: str = "Cardholder certificate") -> Finding:
     """7F21's content: an X.509 certificate (DER); what it holds shown, or why it does not parse."""
     der = answer.data[start:end]
@@ -119,7 +102,7 @@ def decode_certificate(answer: Answer, start: int, end: int, name: str = "Cardho
                sensitive=issuer == subject),
             at(answer, start, end, "Validity", f"{cert.not_valid_before_utc:%Y-%m-%d} to "
                f"{cert.not_valid_after_utc:%Y-%m-%d}", "not before, not after (UTC)"),
-            at(answer, start, end, "Key", _key_text(cert), "the certified public key"),
+            at(answer, start, end, "Key", certificate_key_text(cert), "the certified public key"),
         ]
     except ValueError as exc:  # what cryptography raises for bad DER
         return at(answer, start, end, name, f"{len(der)} bytes, not X.509",

@@ -8,15 +8,14 @@ import zlib
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
 from explorer.apps.findings import Finding, Source
 from explorer.apps.piv.constants import CERT_INFO_COMPRESSED, CertTag
 from explorer.apps.piv.fields import error_detection, hex_value, unknown
 from explorer.apps.session import Answer
 from explorer.apps.traced import at, of_node
+from explorer.apps.x509_keys import certificate_key_text
 from explorer.core.hexfmt import to_hex
 from explorer.core.tlv import TlvNode
 
@@ -57,24 +56,6 @@ class CertSummary:
     sha256: str
 
 
-def key_text(cert: x509.Certificate) -> str:
-    try:
-        key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        return f"unreadable ({exc})"
-    if isinstance(key, rsa.RSAPublicKey):
-        return f"RSA {key.key_size} bits"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return f"ECC {key.curve.name} ({key.key_size} bits)"
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(key, ed448.Ed448PublicKey):
-        return "Ed448"
-    if isinstance(key, dsa.DSAPublicKey):
-        return f"DSA {key.key_size} bits"
-    return type(key).__name__
-
-
 def summarize(der: bytes) -> CertSummary:
     """ValueError when `der` is not a certificate cryptography can read."""
     cert = x509.load_der_x509_certificate(der)
@@ -85,7 +66,7 @@ def summarize(der: bytes) -> CertSummary:
     return CertSummary(subject, issuer, cert.serial_number,
                        cert.not_valid_before_utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
                        cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
-                       key_text(cert), cert.fingerprint(hashes.SHA256()).hex().upper())
+                       certificate_key_text(cert), cert.fingerprint(hashes.SHA256()).hex().upper())
 
 
 def _serial_text(serial: int) -> str:
