@@ -6,6 +6,7 @@ profile comes out byte for byte the same on every run (RSA PKCS#1 v1.5 signature
 deterministic, the certificates have fixed dates and serial numbers):
 
     python -m tests.profiles.make_emrtd          # rewrites resources/cards/emrtd.json
+    python -m tests.profiles.make_emrtd --check  # exit 1 when the committed file differs
 
 THE KEYS HERE ARE TEST KEYS, published on purpose: they sign nothing but this test profile.
 """
@@ -24,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw
+
+from tests.profiles import writer
 
 HERE = Path(__file__).resolve().parent
 PROFILE = HERE.parent.parent / "resources" / "cards" / "emrtd.json"
@@ -266,5 +269,4 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    PROFILE.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {PROFILE} ({PROFILE.stat().st_size} bytes)\n")
+    sys.exit(writer.main(sys.argv[1:], PROFILE, render))

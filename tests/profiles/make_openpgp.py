@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
+from tests.profiles import writer
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "resources" / "cards" / "openpgp.json"
 KEYS = Path(__file__).resolve().parent / "openpgp_test_keys"
@@ -204,16 +206,5 @@ def render() -> str:
     return json.dumps(profile(), indent=2) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        same = OUT.read_text(encoding="utf-8") == text
-        print("up to date" if same else f"{OUT} differs from what the script makes")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(writer.main(sys.argv[1:], OUT, render))

@@ -22,6 +22,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.profiles import writer
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "resources" / "cards" / "piv.json"
 KEYS = Path(__file__).resolve().parent / "piv_test_keys"
@@ -186,16 +188,5 @@ def build() -> str:
     return json.dumps(profile(), indent=2, ensure_ascii=False) + "\n"
 
 
-def main(argv: list[str]) -> int:
-    text = build()
-    if "--check" in argv:
-        same = OUT.read_text(encoding="utf-8") == text
-        print("up to date" if same else f"{OUT} differs from what the script makes")
-        return 0 if same else 1
-    OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUT}")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(writer.main(sys.argv[1:], OUT, build))
