@@ -34,8 +34,8 @@ gets the whole protected answer back, checks its MAC, deciphers it and returns
 the plain data and status word. The trail keeps the wire exchanges with their
 protected bytes; the plain command and answer are reported once unwrapped
 (`Unwrapped`), so the trace records them under the protected exchange as a
-record of their own whose origin says it never crossed the wire (replay and
-step counts skip it). An answer that fails its check is never returned: the
+record of their own whose origin says it never crossed the wire (a replay
+card skips it; a folded trace row shows its plain answer). An answer that fails its check is never returned: the
 processor raises SecureMessagingFailed with the trail, and reports the plain
 command with the reason.
 """
