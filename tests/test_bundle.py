@@ -23,8 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "packaging"))
 from debian_packages import package_for, policy_package_name, runtime_packages
 
 ROOT = Path(__file__).resolve().parent.parent
-# Issue 12's goal; 109.8 MiB when it was set (no libssl/libcrypto, no GTK).
-BUDGET_MB = 110
+# Issue 12's goal was 110 (109.8 MiB then: no libssl/libcrypto, no GTK). Issue 16 added what
+# BAC, X.509 and a passport's face need: cryptography (12 MiB, one Rust library) and Pillow's
+# core with its JPEG/JPEG 2000 libraries (~6 MiB once AVIF, WebP and colour management are left
+# out): 127.3 MiB.
+BUDGET_MB = 130
 
 
 @pytest.mark.pcsc
