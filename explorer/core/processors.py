@@ -35,9 +35,9 @@ the plain data and status word. The trail keeps the wire exchanges with their
 protected bytes; the plain command and answer are reported once unwrapped
 (`Unwrapped`), so the trace records them under the protected exchange as a
 record of their own whose origin says it never crossed the wire (a replay
-card skips it; a folded trace row shows its plain answer). An answer that fails its check is never returned: the
-processor raises SecureMessagingFailed with the trail, and reports the plain
-command with the reason.
+card skips it; a folded trace row shows its plain answer). An answer that
+fails its check is never returned: the processor raises SecureMessagingFailed
+with the trail, and reports the plain command with the reason.
 """
 
 from __future__ import annotations
