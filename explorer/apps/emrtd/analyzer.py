@@ -90,7 +90,10 @@ class EmrtdAnalyzer:
                                "EF.CardAccess; this analyzer does BAC only.")
             return Finding(name, "refused", f"The chip refuses BAC: {exc}.")
         except access.AccessDenied as exc:
-            why = str(exc)[:1].upper() + str(exc)[1:] + "."
+            # The value says "access denied…"; the explanation says why the chip's answer means it.
+            detail = str(exc).removeprefix(access.ACCESS_DENIED).strip(" ()") or "the keys did not match"
+            why = (f"The keys derived from the MRZ typed are not this document's ({detail}): check "
+                   "the document number, the date of birth and the date of expiry (9303-11 9.7.1).")
             if pace:
                 why += f" If the MRZ is right, the chip may be {PACE_ONLY}."
             return Finding(name, access.ACCESS_DENIED, why)
