@@ -177,3 +177,42 @@ def test_reports_mask_the_pan_in_the_findings_and_in_the_exchanges_unless_reveal
     parser = Tags()
     parser.feed(page)
     assert "script" not in parser.seen and "b" not in parser.seen
+
+
+def test_a_secure_channel_an_analyzer_opened_ends_with_it() -> None:
+    """A passport's BAC channel is that analyzer's: the next analyzer sends in plain."""
+    sent: list[tuple[bytes, object]] = []
+
+    def plain(apdu: bytes) -> Reply:
+        sent.append((apdu, None))
+        return reply(apdu, b"\x90\x00")
+
+    def secure(apdu: bytes, channel: object) -> Reply:
+        sent.append((apdu, channel))
+        return reply(apdu, b"\x90\x00")
+
+    class Opens:
+        key, title = "opens", "Opens a channel"
+
+        def likely(self, atr: bytes) -> bool:
+            return False
+
+        def analyze(self, session: AnalysisSession) -> Finding:
+            session.secure(channel)  # type: ignore[arg-type]
+            session.send(b"\x00\xb0\x00\x00\x04")
+            return Finding(self.title)
+
+    class After:
+        key, title = "after", "Comes after"
+
+        def likely(self, atr: bytes) -> bool:
+            return False
+
+        def analyze(self, session: AnalysisSession) -> Finding:
+            session.send(b"\x00\xa4\x04\x00\x00")
+            return Finding(self.title)
+
+    channel = object()
+    session = AnalysisSession(plain, secure_transmit=secure)
+    run_analyzers(session, [Opens(), After()], "R", b"")
+    assert sent == [(b"\x00\xb0\x00\x00\x04", channel), (b"\x00\xa4\x04\x00\x00", None)]

@@ -42,6 +42,8 @@ def run_analyzers(session: AnalysisSession, analyzers: Sequence[Analyzer], reade
     lost: CardError | None = None
     for analyzer in analyzers:
         session.failure = None
+        # A secure channel is one analyzer's (a passport's BAC): the next starts in plain.
+        session.secure(None)
         try:
             finding = analyzer.analyze(session)
         except Cancelled:
