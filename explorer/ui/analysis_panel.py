@@ -125,6 +125,7 @@ class AnalysisPanel(QWidget):
         for switch in (self.allow_changes, self.reveal):
             switch.setMinimumWidth(switch.fontMetrics().horizontalAdvance("x" * 14))
         self.mrz = MrzEntry()
+        self.mrz.returnPressed.connect(self.analyze)  # typed the MRZ: Enter reads the passport
         switches = QHBoxLayout()
         switches.addWidget(self.allow_changes)
         switches.addWidget(self.mrz, 1)

@@ -21,6 +21,7 @@ from explorer.ui.analysis_panel import AnalysisPanel
 from explorer.ui.atr_panel import AtrPanel
 from explorer.ui.console_panel import ConsolePanel
 from explorer.ui.reader_tree import ReaderTreePanel
+from explorer.ui.screen_fit import fitted
 from explorer.ui.script_panel import ScriptPanel
 from explorer.ui.trace_panel import TracePanel
 from explorer.ui.trace_window import TraceOpener, TraceWindow
@@ -91,9 +92,13 @@ class MainWindow(QMainWindow):
         # one is under 300 px): a finding selected brings up its record in the trace below it.
         self.tabifyDockWidget(d["console"], d["analysis"])
         d["console"].raise_()
-        self.resize(1200, 800)
-        self.resizeDocks([d["readers"], d["console"]], [560, 640], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["readers"], d["atr"]], [200, 600], Qt.Orientation.Vertical)
+        size = fitted(self, 1200, 800)
+        self.resize(size)
+        # The columns and rows in the same proportions on a smaller screen (560:640, 200:600).
+        self.resizeDocks([d["readers"], d["console"]], [size.width() * 7 // 15, size.width() * 8 // 15],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["readers"], d["atr"]], [size.height() // 4, size.height() * 3 // 4],
+                         Qt.Orientation.Vertical)
         self._default_state = self.saveState(_SETTINGS_VERSION)
         self.service_label = QLabel("PC/SC service: connecting…" if not monitor.pcsc_missing
                                     else f"{monitor.pcsc_missing}: the virtual readers work")

@@ -27,6 +27,7 @@ from explorer.trace.journal import read_journal
 from explorer.trace.jsonl import TraceFormatError
 from explorer.trace.store import TraceStore
 from explorer.ui.background import Background, pause
+from explorer.ui.screen_fit import fitted
 from explorer.ui.trace_panel import TracePanel
 
 # Tracebacks of unexpected failures go to the log file only, like every crash report.
@@ -89,7 +90,7 @@ class TraceWindow(QMainWindow):
         self.setWindowTitle(f"Trace {opened.path.name} — Card Explorer")
         self.panel = TracePanel(opened.store, settings, live=False, values=(opened.readers, opened.origins))
         self.setCentralWidget(self.panel)
-        self.resize(1100, 700)
+        self.resize(fitted(self, 1100, 700))
         notes = [f"{len(opened.store)} records from {opened.path}"]
         if opened.cut_short:
             notes.append("the last line was cut short (the app stopped while writing it)")
