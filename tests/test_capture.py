@@ -54,3 +54,16 @@ def test_what_could_not_be_read_is_listed(tmp_path: Path) -> None:
     profile = json.loads(demo.read_text(encoding="utf-8"))
     assert "PIN 81: its value was not read" in profile["description"]  # from the FCP's AB rule
     assert [p["reference"] for p in profile["pins"]] == ["81"] and "31 32 33 34" not in demo.read_text()
+
+
+def test_a_passport_read_through_secure_messaging_says_what_the_capture_lacks(tmp_path: Path) -> None:
+    captured = tmp_path / "passport.json"
+    result = analyze(tmp_path, "--profile", str(CARDS / "emrtd.json"), "--only", "emrtd", "--mrz",
+                     "L898902C<, 690806, 940623", "--capture", str(captured))
+    assert result.returncode == 0, result.stderr
+    said = "commands under secure messaging (BAC): the files read through it are not in the profile"
+    assert said in result.stderr and said in captured.read_text(encoding="utf-8")
+    text = captured.read_text(encoding="utf-8")
+    load_profile(captured)
+    # Nothing of the ciphertext became a file's content, and no personal data is in the capture.
+    assert "ERIKSSON" not in text and '"content"' not in text

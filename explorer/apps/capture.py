@@ -420,10 +420,16 @@ def _sw(sw: int) -> str:
 def capture(analysis: Analysis, name: str = "") -> Capture:
     """The profile of what `analysis` read (its exchanges, in order)."""
     builder = _Builder()
+    protected = 0
     for reply in analysis.replies:
         if not reply.exchanges:
             continue
         command = reply.exchanges[0].command
+        if command and not command[0] & 0x80 and command[0] & 0x0C == 0x0C:
+            # Secure messaging (a passport after BAC): the wire holds ciphertext, and a card that
+            # answers it needs the chip's keys: not something a profile can be made from.
+            protected += 1
+            continue
         if len(reply.exchanges) > 1 and reply.exchanges[1].origin is Origin.GET_RESPONSE \
                 and len(reply.exchanges[0].response) == 2:
             # All the data behind 61xx: a T=0 card. A direct card sends what fits with its 61xx.
@@ -450,6 +456,9 @@ def capture(analysis: Analysis, name: str = "") -> Capture:
              "tries": builder.tries.get(ref, 3), "_": "a placeholder: the card's PIN was not read"}
             for ref in sorted(builder.pins)]
     builder.missing.extend(builder.pins[ref] for ref in sorted(builder.pins))
+    if protected:
+        builder.missing.append(f"{protected} command{'s' * (protected > 1)} under secure messaging (BAC): "
+                               "the files read through it are not in the profile")
     builder.missing.append("keys and anything behind authentication are never read")
     when = time.strftime("%Y-%m-%d %H:%M:%S")
     profile: dict[str, Any] = {
