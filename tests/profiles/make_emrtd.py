@@ -27,6 +27,7 @@ from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw
 
 from tests.profiles import writer
+from tests.profiles.der import oid, tlv
 
 HERE = Path(__file__).resolve().parent
 PROFILE = HERE.parent.parent / "resources" / "cards" / "emrtd.json"
@@ -45,32 +46,8 @@ SIGNING_TIME = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 
 # -- DER, as far as the SOD needs it (encoding only: the signature is cryptography's) -------------
 
-def tlv(tag: int, value: bytes) -> bytes:
-    tag_bytes = tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big")
-    n = len(value)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(body)]) + body
-    return tag_bytes + length + value
-
-
 def seq(*parts: bytes) -> bytes:
     return tlv(0x30, b"".join(parts))
-
-
-def oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = bytearray()
-    for number in [40 * arcs[0] + arcs[1], *arcs[2:]]:
-        chunk = [number & 0x7F]
-        number >>= 7
-        while number:
-            chunk.append(number & 0x7F | 0x80)
-            number >>= 7
-        out += bytes(reversed(chunk))
-    return tlv(0x06, bytes(out))
 
 
 def integer(value: int) -> bytes:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from tests.profiles import writer
+from tests.profiles.der import tlv
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "resources" / "cards" / "openpgp.json"
@@ -52,12 +53,6 @@ PW1, PW3 = b"123456", b"12345678"  # the spec's default passwords (4.3)
 
 
 # -- encodings, written here from the specifications --------------------------------------
-
-def tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    length = bytes([n]) if n < 0x80 else bytes([0x81, n]) if n < 0x100 else b"\x82" + n.to_bytes(2, "big")
-    return tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big") + length + value
-
 
 def mpi(number: int) -> bytes:
     return number.bit_length().to_bytes(2, "big") + number.to_bytes((number.bit_length() + 7) // 8, "big")

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.profiles import writer
+from tests.profiles.der import tlv
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "resources" / "cards" / "piv.json"
@@ -51,12 +52,6 @@ OBJECT_OF_SLOT = {0x9A: "5FC105", 0x9C: "5FC10A", 0x9D: "5FC10B", 0x9E: "5FC101"
 
 
 # -- encodings (written here from the specifications, not taken from the app) ------------
-
-def tlv(tag: int, value: bytes) -> bytes:
-    n = len(value)
-    length = bytes([n]) if n < 0x80 else bytes([0x81, n]) if n < 0x100 else b"\x82" + n.to_bytes(2, "big")
-    return tag.to_bytes((tag.bit_length() + 7) // 8 or 1, "big") + length + value
-
 
 def fascn(fields: dict[str, str]) -> bytes:
     """40 characters of 4 data bits (least significant first) and odd parity, packed from the top bit."""
