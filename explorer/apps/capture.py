@@ -14,6 +14,7 @@ found by SFI alone (it gets a made-up FID, said so).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -420,6 +421,11 @@ def _sw(sw: int) -> str:
 def capture(analysis: Analysis, name: str = "") -> Capture:
     """The profile of what `analysis` read (its exchanges, in order)."""
     builder = _Builder()
+    # What each command a profile can answer teaches about the card, by INS.
+    handlers: dict[int, Callable[[bytes, Reply], None]] = {
+        0xA4: builder.select, 0xB0: builder.read_binary, 0xB2: builder.read_record, 0xCA: builder.get_data,
+        0xCB: builder.get_data_by_list, 0x20: builder.verify_query, 0xA8: builder.get_processing_options,
+    }
     protected = 0
     for reply in analysis.replies:
         if not reply.exchanges:
@@ -436,21 +442,9 @@ def capture(analysis: Analysis, name: str = "") -> Capture:
             builder.t0 = True
         if len(command) < 4:
             continue
-        ins = command[1]
-        if ins == 0xA4:
-            builder.select(command, reply)
-        elif ins == 0xB0:
-            builder.read_binary(command, reply)
-        elif ins == 0xB2:
-            builder.read_record(command, reply)
-        elif ins == 0xCA:
-            builder.get_data(command, reply)
-        elif ins == 0xCB:
-            builder.get_data_by_list(command, reply)
-        elif ins == 0x20:
-            builder.verify_query(command, reply)
-        elif ins == 0xA8:
-            builder.get_processing_options(command, reply)
+        learn = handlers.get(command[1])
+        if learn is not None:
+            learn(command, reply)
     files = builder.file(builder.mf)
     pins = [{"reference": f"{ref:02X}", "value": "00 00 00 00 00 00 00 00",
              "tries": builder.tries.get(ref, 3), "_": "a placeholder: the card's PIN was not read"}

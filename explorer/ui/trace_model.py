@@ -34,11 +34,11 @@ from PySide6.QtGui import QColor, QFontDatabase
 
 from explorer.core.exchange import SENT_AS_IS
 from explorer.core.hexfmt import to_hex
+from explorer.core.sensitive import mask
 from explorer.trace.export import (
     clock,
     command_hex,
     command_label,
-    data_hex,
     duration_ms,
     explanation,
     personal_span,
@@ -348,7 +348,7 @@ class TraceTableModel(ColumnHeaders, QAbstractTableModel):
         final = self.outcome(row)
         if column is Col.RESPONSE:
             if not self._wanted.reveal and personal_span(final.final):
-                return data_hex(final.final, final.data, False)
+                return mask(final.data)
             return cell_hex(final.data)
         if column is Col.SW:
             return sw_text(final.final.sw)
