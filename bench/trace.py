@@ -3,7 +3,8 @@ then a text filter over them and a JSON Lines export of them.
 
 Each record is appended as the app appends it: `TraceStore.add_exchange` of
 an Exchange (record built, sequence number, parent for automatic steps, one
-journal line written with os.write). The baseline, measured in the same run
+journal line written with os.write, secrets masked as in the window's session
+journal). The baseline, measured in the same run
 on the same exchanges, is what a straightforward logger does: json.dumps of
 a dict and a buffered file write per exchange (which a SIGKILL would cut
 short by up to a buffer's worth, where ours loses at most one record).
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from explorer.core.exchange import Exchange, Origin  # noqa: E402
 from explorer.core.link_modes import Protocol, ShareMode  # noqa: E402
+from explorer.trace.export import journal_encoder  # noqa: E402
 from explorer.trace.filter import TraceFilter, matching_rows  # noqa: E402
 from explorer.trace.journal import Journal  # noqa: E402
 from explorer.trace.store import TraceStore  # noqa: E402
@@ -94,7 +96,7 @@ def main() -> int:
             gc.collect()
             before = rss_mb()
             items = exchanges(n)
-            store = TraceStore(Journal.new_session(Path(tmp)))
+            store = TraceStore(Journal.new_session(Path(tmp), journal_encoder(keep_secrets=False)))
             add = store.add_exchange
             start = time.perf_counter()
             for e in items:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from explorer.core.exchange import Exchange, Origin, Reply
+from explorer.core.sensitive import AUTHENTICATION
 from explorer.link.bridge import EventBridge
 from explorer.link.manager import ConnectionManager
 from explorer.ui.console_panel import ConsolePanel
@@ -81,8 +82,22 @@ def test_saved_text_masks_secrets_unless_asked(transcript: Transcript) -> None:
     masked = transcript.saved_text()
     assert "31 32 33 34" not in masked
     assert "> 00 20 00 80 08 •• •• •• •• •• •• •• ••   VERIFY" in masked
-    assert masked.startswith("# Card Explorer console transcript; secret command data (PINs, keys) masked")
+    assert masked.startswith("# Card Explorer console transcript; "
+                             "secret data (PINs, keys, cryptograms) masked")
     assert "00 20 00 80 08 31 32 33 34 35 36 FF FF" in transcript.saved_text(reveal_secrets=True)
+
+
+def test_saved_text_masks_an_authentication_cryptogram_got_by_get_response(transcript: Transcript) -> None:
+    sent, got = bytes(range(0x40, 0x68)), bytes(range(0xC0, 0xE8))
+    first = Exchange(READER, bytes.fromhex("0082000028") + sent + b"\x28", b"\x61\x28", 1.0, 0.001,
+                     Origin.CONSOLE, note=AUTHENTICATION)
+    fetched = Exchange(READER, bytes.fromhex("00C0000028"), got + b"\x90\x00", 1.0, 0.001,
+                       Origin.GET_RESPONSE, note=AUTHENTICATION)
+    transcript.add_reply(Reply((first, fetched), got, 0x9000))
+    plain, masked = (transcript.saved_text(reveal).replace(" ", "") for reveal in (True, False))
+    assert sent.hex().upper() in plain and got.hex().upper()[:32] in plain
+    assert sent.hex().upper() not in masked and got.hex().upper()[:32] not in masked
+    assert got.hex().upper()[32:64] not in masked and "9000" in masked
 
 
 @pytest.fixture

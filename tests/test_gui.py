@@ -135,6 +135,27 @@ def test_layout_persists(qtbot: QtBot, settings: QSettings) -> None:
     assert not second.docks["readers"].isHidden()
 
 
+def test_the_journal_keeps_secrets_only_when_asked_and_from_the_next_start(qtbot: QtBot,
+                                                                          settings: QSettings) -> None:
+    from explorer.trace.journal import read_journal
+
+    def journal_secrets(window: MainWindow) -> str:
+        assert window.store.journal is not None
+        return str(read_journal(window.store.journal.path).header["secrets"])
+
+    first = MainWindow(MonitorBridge(), settings)
+    qtbot.addWidget(first)
+    assert not first.keep_secrets_action.isChecked() and journal_secrets(first) == "masked"
+    first.keep_secrets_action.trigger()
+    assert "from the next start on" in first.statusBar().currentMessage()
+    assert journal_secrets(first) == "masked"  # a running session's journal keeps its choice
+    first.close()
+    second = MainWindow(MonitorBridge(), settings)
+    qtbot.addWidget(second)
+    assert second.keep_secrets_action.isChecked() and journal_secrets(second) == "revealed"
+    second.close()
+
+
 def test_window_has_every_panel(qtbot: QtBot, settings: QSettings) -> None:
     window = MainWindow(MonitorBridge(), settings)
     qtbot.addWidget(window)

@@ -170,6 +170,35 @@ def test_junit_masks_a_secret_marked_command_in_every_exchange_and_names_repeats
         "r.apdu:2 00 84 00 00 08", "r.apdu:2 00 84 00 00 08 (2)", "r.apdu:2 00 84 00 00 08 (3)"]
 
 
+class PassportCard(DemoCard):
+    """The demo card, but it answers a BAC EXTERNAL AUTHENTICATE with its cryptogram E.IC||M.IC."""
+
+    def _transmit(self, apdu: bytes, origin: Origin) -> Exchange:
+        if apdu[:2] != b"\x00\x82":
+            return super()._transmit(apdu, origin)
+        self.sent.append(apdu)
+        return Exchange("Demo reader", apdu, CRYPTOGRAM + b"\x90\x00", 0.0, 0.0, origin)
+
+
+CRYPTOGRAM = bytes(range(0xC0, 0xE8))
+
+
+def test_every_report_masks_an_authentication_cryptogram_both_ways() -> None:
+    """BAC's cryptograms give the MRZ away to an offline search (core/sensitive)."""
+    from explorer.script.junit import junit_xml
+
+    sent = bytes(range(0x40, 0x68))
+    script = parse_script(f"00 82 00 00 28 {sent.hex(' ')} 28\n", "bac.apdu")
+    done = ScriptRun(run(script, PassportCard()), "R")  # type: ignore[arg-type]
+    assert done.result.results[0].reply.data == CRYPTOGRAM  # type: ignore[union-attr]
+    out = io.StringIO()
+    write_results([done], out)
+    for text in (junit_xml([done]), html_report([done]), out.getvalue()):
+        flat = text.upper().replace(" ", "")
+        assert sent.hex().upper() not in flat and CRYPTOGRAM.hex().upper() not in flat
+        assert "00 82 00 00 28 ••" in text and "90 00" in text
+
+
 # -- HTML -----------------------------------------------------------------------------------
 
 

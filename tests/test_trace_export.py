@@ -4,6 +4,7 @@ no PC/SC, records made through a TraceStore from hand-made exchanges."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import stat
@@ -22,7 +23,7 @@ from explorer.core.exchange import Exchange, LinkEvent, LinkEventKind, Origin
 from explorer.core.hexfmt import to_hex
 from explorer.core.link_modes import Protocol, ShareMode
 from explorer.core.reader_events import CardInserted, CardRemoved
-from explorer.core.sensitive import mask, masked_hex, secret_span, zeroed
+from explorer.core.sensitive import AUTHENTICATION, hides_answer, mask, masked_hex, secret_span, zeroed
 from explorer.trace.export import (
     ExportFormat,
     import_jsonl,
@@ -108,6 +109,36 @@ def test_secret_commands_hide_their_data_field() -> None:
     assert secret_span(bytes.fromhex("FF82002006") + bytes(6)) == (5, 11)  # PC/SC LOAD KEYS
     assert secret_span(bytes.fromhex("A02000010831323334FFFFFFFF")) == (5, 13)  # GSM VERIFY CHV
     assert mask(b"abc") == "•• •• ••"
+
+
+def test_authentication_cryptograms_are_hidden_both_ways_and_only_under_interindustry_classes() -> None:
+    e_ifd = bytes(range(40))
+    assert secret_span(bytes.fromhex("0082000028") + e_ifd + b"\x28") == (5, 45)  # BAC EXTERNAL AUTHENTICATE
+    assert secret_span(bytes.fromhex("1086000004") + bytes(4)) == (5, 9)  # PACE GENERAL AUTHENTICATE, chained
+    assert secret_span(bytes.fromhex("8482000010") + bytes(16)) is None  # GlobalPlatform's: the card's keys
+    assert secret_span(bytes.fromhex("0082000000")) is None  # nothing to hide
+    assert hides_answer(bytes.fromhex("0087009A04") + bytes(4))
+    get_response = bytes.fromhex("00C0000028")
+    assert not hides_answer(get_response) and hides_answer(get_response, AUTHENTICATION)
+
+
+@pytest.mark.parametrize("fmt", list(ExportFormat))
+def test_the_answer_to_an_authentication_is_hidden_on_t0_too(tmp_path: Path, fmt: ExportFormat) -> None:
+    e_ic = "E1" * 32 + "CC" * 8
+    store = TraceStore()
+    store.add_exchange(_x("00820000" + "28" + "1F" * 40 + "28", "6128", 1.0))
+    reply = _x("00C0000028", e_ic + "9000", 1.001, Origin.GET_RESPONSE)
+    store.add_exchange(dataclasses.replace(reply, note=AUTHENTICATION))  # as the link notes its chain
+    store.add_exchange(_x("00C0000028", e_ic + "9000", 2.0))  # not under an authentication: shown
+    records = store.records()
+    masked = write_export(tmp_path / f"m{fmt.suffix}", records, fmt).read_text()
+    revealed = write_export(tmp_path / f"r{fmt.suffix}", records, fmt, reveal_secrets=True).read_text()
+
+    def count(text: str, data: str) -> int:
+        return text.upper().replace(" ", "").count(data)
+
+    assert count(revealed, "1F" * 40) == 1 and count(revealed, e_ic) == 2
+    assert count(masked, "1F" * 40) == 0 and count(masked, e_ic) == 1
 
 
 def test_extended_verify_and_verify_without_data() -> None:

@@ -13,7 +13,7 @@ from explorer.apps.findings import Finding
 from explorer.core.hexfmt import to_hex
 from explorer.core.html_page import BASE_CSS, PAGE_END, escape, page_start
 from explorer.core.printable import printable
-from explorer.core.sensitive import masked_hex
+from explorer.core.sensitive import hides_answer, masked_hex
 
 FORMAT = "card-explorer-analysis"
 VERSION = 1
@@ -75,7 +75,10 @@ def analysis_json(analysis: Analysis, reveal: bool = False) -> dict[str, Any]:
                           "error": e.error})
         data = reply.data
         sw = bytes([reply.sw >> 8, reply.sw & 0xFF]) if reply.exchanges else b""
-        exchanges.append({"index": i, "steps": steps, "data_sw": _response(data, sw, spans.get(i, []))})
+        hidden = spans.get(i, [])
+        if not reveal and reply.exchanges and hides_answer(reply.exchanges[0].command):
+            hidden = [(0, len(data))]  # an authentication cryptogram
+        exchanges.append({"index": i, "steps": steps, "data_sw": _response(data, sw, hidden)})
     return {
         "format": FORMAT, "version": VERSION, "generator": f"card-explorer {__version__}",
         "reader": analysis.reader, "atr": to_hex(analysis.atr), "cancelled": analysis.cancelled,

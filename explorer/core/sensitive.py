@@ -11,6 +11,16 @@ in clear). Only their data field is hidden, byte for byte, so the header and
 the length of the secret stay readable: "VERIFY, 8 bytes, 63 C2" is what a
 colleague needs to help.
 
+Authentication cryptograms are hidden both ways, the command's data and the
+answer's (`hides_answer`): a passport's BAC (ICAO 9303-11) keys EXTERNAL
+AUTHENTICATE from the document number and two dates, few enough values to
+try offline, so a trace holding E.IFD||M.IFD or E.IC||M.IC gives the MRZ
+away, and with it the session keys of every protected answer after it. PACE
+keys GENERAL AUTHENTICATE from the MRZ or a six-digit CAN the same way. Only
+the interindustry classes are taken: GlobalPlatform's EXTERNAL AUTHENTICATE
+(CLA 8x) is keyed by the card's own keys, and a tester debugging a secure
+channel needs to see it.
+
 Revealing is the user's choice, made per export; the export states in its
 header which it did. The console's history and favourites are always kept
 masked (`masked_text`): a recalled VERIFY shows "••" where the PIN was and
@@ -40,6 +50,16 @@ _PIN_INS = frozenset({
 })
 _PUT_KEY = 0xD8  # GlobalPlatform, proprietary CLA only: interindustry D8 is not a key
 _LOAD_KEYS = 0x82  # PC/SC part 3, CLA FF only: interindustry 82 is EXTERNAL AUTHENTICATE
+# Interindustry CLA only: EXTERNAL (or MUTUAL) AUTHENTICATE, GENERAL AUTHENTICATE (86, 87).
+_AUTHENTICATE_INS = frozenset({0x82, 0x86, 0x87})
+#: The trace note of every exchange an authentication command's answer took (its GET RESPONSE
+#: carries the cryptogram on T=0): their answers are hidden as the command's data is.
+AUTHENTICATION = "authentication cryptogram"
+
+
+def is_authentication(command: bytes) -> bool:
+    """Whether `command` is an interindustry EXTERNAL, MUTUAL or GENERAL AUTHENTICATE."""
+    return len(command) >= 2 and command[0] < 0x80 and command[1] in _AUTHENTICATE_INS
 
 
 def is_secret_command(command: bytes) -> bool:
@@ -49,7 +69,13 @@ def is_secret_command(command: bytes) -> bool:
     cla, ins = command[0], command[1]
     if cla == 0xFF:
         return ins == _LOAD_KEYS
-    return ins in _PIN_INS or (ins == _PUT_KEY and bool(cla & 0x80))
+    return ins in _PIN_INS or (ins == _PUT_KEY and bool(cla & 0x80)) or is_authentication(command)
+
+
+def hides_answer(command: bytes, note: str = "") -> bool:
+    """Whether the answer's data is a secret too: the answer to an authentication, whether to the
+    command itself or to the GET RESPONSE that fetched it (noted `AUTHENTICATION`)."""
+    return is_authentication(command) or AUTHENTICATION in note
 
 
 def is_marked(note: str) -> bool:
@@ -65,9 +91,9 @@ def secret_span(command: bytes, marked: bool = False) -> tuple[int, int] | None:
     Lc). A secret command that does not parse hides everything after its 5th
     byte: where its data starts cannot be known, so the safe side is taken.
     """
-    command = bytes(command)
     if not marked and not is_secret_command(command):
         return None
+    command = bytes(command)
     try:
         apdu = parse_apdu(command)
     except (ApduError, ValueError):

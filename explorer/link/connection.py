@@ -46,7 +46,7 @@ from explorer.core.link_modes import Disposition, Protocol, ShareMode
 from explorer.core.log_levels import TRAFFIC
 from explorer.core.processors import Channel, Processor, SecureMessagingProcessor, build_chain, send
 from explorer.core.reader_attributes import attribute_id
-from explorer.core.sensitive import MARKED
+from explorer.core.sensitive import AUTHENTICATION, MARKED, is_authentication
 from explorer.link.futures import CardFuture
 
 log = logging.getLogger(__name__)
@@ -239,12 +239,17 @@ class CardConnection:
             self._options = options
         chain = (self._chain if channel is None
                  else SecureMessagingProcessor(channel, self._chain, self._unwrapped))
+        where = self._where
+        if is_authentication(apdu):  # its GET RESPONSE carries the cryptogram: hidden as the command's
+            self._where = f"{where}; {AUTHENTICATION}" if where else AUTHENTICATION
         try:
             return send(chain, apdu, origin)
         except ce.StepLimit as stop:
             # Every step is in the trace already; that they are not the whole answer must be too.
             self._event(LinkEventKind.STEPS_STOPPED, stop.sentence)
             raise
+        finally:
+            self._where = where
 
     def run_job(self, job: Callable[[WorkerSession], T], origin: Origin = Origin.SCRIPT) -> CardFuture[T]:
         """`job(session)` as one job on this connection's worker: a whole script's (or an

@@ -19,7 +19,16 @@ from datetime import datetime
 
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.script.report_parts import Group, exchange_command, final_sw, groups, sw_hex, unique_names
+from explorer.script.report_parts import (
+    Group,
+    exchange_command,
+    exchange_response,
+    final_sw,
+    groups,
+    reply_data,
+    sw_hex,
+    unique_names,
+)
 from explorer.script.runner import ScriptResult, StepResult, Verdict
 from explorer.script.runs import ScriptRun
 
@@ -42,7 +51,7 @@ def _exchanges(results: Sequence[StepResult]) -> str:
             lines.append(f"{where}  {result.shown}{atr}  {result.verdict.value}")
         else:
             for exchange in result.reply.exchanges:
-                answer = to_hex(exchange.response) if exchange.error is None else f"! {exchange.error}"
+                answer = exchange_response(exchange) if exchange.error is None else f"! {exchange.error}"
                 step = "  ↳" if exchange.origin.automatic else ""
                 lines.append(f"{where}{step}  > {exchange_command(result, exchange)}  < {answer}")
         lines.extend(f"    ! {failure}" for failure in result.failures)
@@ -53,7 +62,7 @@ def _got(result: StepResult) -> str:
     if result.reply is None:
         return f"ATR {to_hex(result.atr)}" if result.atr else "no answer"
     sw = sw_hex(final_sw(result)) or "no status word"
-    return f"SW {sw}, data {to_hex(result.reply.data) or '(none)'}"
+    return f"SW {sw}, data {reply_data(result) or '(none)'}"
 
 
 def _failure_text(results: Sequence[StepResult]) -> str:

@@ -20,7 +20,18 @@ from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.html_page import BASE_CSS, PAGE_END, escape, page_start
 from explorer.core.status_words import Severity, explain
-from explorer.script.report_parts import Group, counts, exchange_command, final_sw, groups, sw_hex, worst
+from explorer.script.report_parts import (
+    Group,
+    counts,
+    exchange_command,
+    exchange_data,
+    exchange_response,
+    final_sw,
+    groups,
+    reply_data,
+    sw_hex,
+    worst,
+)
 from explorer.script.runner import StepResult, Verdict
 from explorer.script.runs import ScriptRun
 
@@ -178,7 +189,7 @@ def _command(r: StepResult, out: list[str]) -> None:
     first = exchanges[0].command if exchanges else b""
     sw = final_sw(r)
     meaning, severity = _meaning(sw, first) if sw is not None else ("", "")
-    data = to_hex(r.reply.data) if r.reply is not None else (f"ATR {to_hex(r.atr)}" if r.atr else "")
+    data = reply_data(r) if r.reply is not None else (f"ATR {to_hex(r.atr)}" if r.atr else "")
     classes = "skipped" if r.verdict is Verdict.SKIPPED else ("failure" if r.failures else severity)
     out.append(f'{_row(classes)}<td class="num">{r.place.line}</td><td>{escape(r.case)}</td>'
                f'<td class="name">{escape(_name(first))}</td><td class="hex">{escape(r.shown)}</td>'
@@ -190,9 +201,10 @@ def _command(r: StepResult, out: list[str]) -> None:
             step_sw = e.sw
             text, row = (e.error or "", "failure") if step_sw is None else _meaning(step_sw, e.command)
             label = ("↳ " if e.origin.automatic else "") + (_name(e.command) or e.origin.value)
+            answer = exchange_data(e) if step_sw is not None else exchange_response(e)
             out.append(f'{_row("auto " + row)}<td></td><td></td><td class="name">{escape(label)}</td>'
                        f'<td class="hex">{escape(exchange_command(r, e))}</td>'
-                       f'<td class="hex">{escape(to_hex(e.data if step_sw is not None else e.response))}</td>'
+                       f'<td class="hex">{escape(answer)}</td>'
                        f'<td class="hex sw">{sw_hex(step_sw)}</td><td class="meaning">{escape(text)}</td>'
                        f'<td></td><td></td><td class="num">{e.duration * 1000:.3f}</td></tr>\n')
     for failure in r.failures:

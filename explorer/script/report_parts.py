@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from explorer.core.exchange import Exchange
-from explorer.core.sensitive import masked_hex
+from explorer.core.hexfmt import to_hex
+from explorer.core.sensitive import hides_answer, mask, masked_hex
 from explorer.script.model import Place
 from explorer.script.runner import CaseResult, ScriptResult, StepResult, Verdict
 
@@ -21,6 +22,30 @@ def exchange_command(result: StepResult, exchange: Exchange) -> str:
     data masked in every exchange, as its `shown` has (a 6Cxx re-send repeats the data); any
     other has what `sensitive` recognises as a PIN or key masked."""
     return masked_hex(exchange.command, result.secret)
+
+
+def _hides_answer(exchange: Exchange) -> bool:
+    return hides_answer(exchange.command, exchange.note) and exchange.error is None
+
+
+def exchange_response(exchange: Exchange) -> str:
+    """An exchange's answer as reports show it: the data of an authentication cryptogram masked
+    (core/sensitive says why), the status word readable."""
+    if _hides_answer(exchange) and len(exchange.response) > 2:
+        return f"{mask(exchange.response[:-2])} {to_hex(exchange.response[-2:])}"
+    return to_hex(exchange.response)
+
+
+def exchange_data(exchange: Exchange) -> str:
+    return mask(exchange.data) if _hides_answer(exchange) else to_hex(exchange.data)
+
+
+def reply_data(result: StepResult) -> str:
+    """The data a command got back (after its automatic steps), masked as `exchange_response`."""
+    reply = result.reply
+    if reply is None:
+        return ""
+    return mask(reply.data) if any(map(_hides_answer, reply.exchanges)) else to_hex(reply.data)
 
 
 def sw_hex(sw: int | None) -> str:

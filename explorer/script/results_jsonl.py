@@ -22,7 +22,14 @@ from explorer.core.input_files import size_text, utf8
 from explorer.core.json_input import check_tree, describe, flag, loads, lone_surrogate, member, string, whole
 from explorer.core.json_lines import BadLine, JsonLines
 from explorer.core.printable import printable
-from explorer.script.report_parts import counts, exchange_command, final_sw, sw_hex
+from explorer.script.report_parts import (
+    counts,
+    exchange_command,
+    exchange_response,
+    final_sw,
+    reply_data,
+    sw_hex,
+)
 from explorer.script.runner import CaseResult, StepResult, Verdict
 from explorer.script.runs import ScriptRun
 
@@ -48,7 +55,7 @@ def _ms(seconds: float) -> float:
 
 def _exchange(result: StepResult, exchange: Exchange) -> dict[str, Any]:
     error = None if exchange.error is None else _text(exchange.error)
-    return {"command": exchange_command(result, exchange), "response": to_hex(exchange.response),
+    return {"command": exchange_command(result, exchange), "response": exchange_response(exchange),
             "sw": sw_hex(exchange.sw), "automatic": exchange.origin.automatic,
             "origin": exchange.origin.value, "ms": _ms(exchange.duration), "error": error}
 
@@ -62,7 +69,7 @@ def result_object(result: StepResult, *, reader: str = "", card: int = 0, round:
             "requirement": _text(result.requirement),
             "reader": _text(reader), "card": card, "round": round, "command": result.shown,
             "exchanges": [_exchange(result, e) for e in reply.exchanges] if reply is not None else [],
-            "data": to_hex(reply.data) if reply is not None else "", "sw": sw_hex(final_sw(result)),
+            "data": reply_data(result), "sw": sw_hex(final_sw(result)),
             "atr": to_hex(result.atr), "expected": _text(result.expected), "verdict": result.verdict.value,
             "failures": [_text(f) for f in result.failures], "ms": _ms(result.seconds)}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -25,7 +25,7 @@ from explorer import __version__
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.core.sensitive import is_marked, mask, masked_hex, secret_span, zeroed
+from explorer.core.sensitive import hides_answer, is_marked, mask, masked_hex, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
 from explorer.private_files import open_private
 from explorer.trace import jsonl
@@ -75,11 +75,14 @@ def command_hex(record: TraceRecord, reveal_secrets: bool) -> str:
 
 def personal_span(record: TraceRecord) -> tuple[int, int] | None:
     """The response bytes to hide: the data of an unwrapped answer, which is what a chip guards
-    behind secure messaging (a passport's MRZ, face and personal details). The status word
+    behind secure messaging (a passport's MRZ, face and personal details), or of the answer to
+    an authentication (whose cryptogram gives BAC's MRZ away: core/sensitive). The status word
     stays readable, as a masked command's header does."""
-    if not record.unwrapped or len(record.response) <= 2:
+    if len(record.response) <= 2 or record.kind is not Kind.EXCHANGE:
         return None
-    return 0, len(record.response) - 2
+    if record.unwrapped or hides_answer(record.command, record.detail):
+        return 0, len(record.response) - 2
+    return None
 
 
 def shown_response(record: TraceRecord, reveal_secrets: bool) -> bytes:
@@ -137,7 +140,8 @@ def secrets_statement(reveal_secrets: bool) -> str:
     if reveal_secrets:
         return "secrets revealed: PINs and keys appear in clear; do not pass this file on"
     return ("secrets masked: the data of VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, "
-            "ENABLE/DISABLE VERIFICATION REQUIREMENT, PUT KEY and LOAD KEYS, and the plain answers "
+            "ENABLE/DISABLE VERIFICATION REQUIREMENT, PUT KEY and LOAD KEYS, the cryptograms of "
+            "EXTERNAL, MUTUAL and GENERAL AUTHENTICATE and their answers, and the plain answers "
             "unwrapped from secure messaging (personal data), are shown as •• per byte")
 
 
@@ -233,6 +237,12 @@ def jsonl_line(r: TraceRecord, reveal_secrets: bool = False) -> str:
 def _masked(r: TraceRecord, command: bytes, response: bytes) -> TraceRecord:
     return TraceRecord(r.seq, r.kind, r.time, r.reader, r.origin, r.duration, r.protocol, r.share,
                        command, response, r.error, r.detail, r.parent)
+
+
+def journal_encoder(keep_secrets: bool) -> Callable[[TraceRecord], str]:
+    """How a session journal writes its records: masked as an export is (secrets are masked at
+    rest by default), or, when the user asked to keep them, as they are."""
+    return jsonl.encode if keep_secrets else jsonl_line
 
 
 def write_jsonl(records: Sequence[TraceRecord], out: TextIO, *, reveal_secrets: bool = False,

@@ -70,7 +70,9 @@ class Journal:
         self._fd: int | None = fd
 
     @classmethod
-    def new_session(cls, directory: Path | None = None, **header: Any) -> Journal:
+    def new_session(cls, directory: Path | None = None,
+                    encode: Callable[[TraceRecord], str] = jsonl.encode, **header: Any) -> Journal:
+        """A journal under a new name in `directory` (default the user's data folder)."""
         directory = directory or trace_dir()
         private_dir(directory)  # the app's own folder (never one a user picked)
         stamp = time.strftime("%Y-%m-%d_%H%M%S")
@@ -78,7 +80,7 @@ class Journal:
             suffix = f"-{n}" if n else ""
             path = directory / f"{stamp}_{os.getpid()}{suffix}{SUFFIX}"
             try:
-                return cls(path, started=time.time(), **header)
+                return cls(path, encode, started=time.time(), **header)
             except FileExistsError:
                 continue
         raise FileExistsError(f"no free journal name in {directory}")

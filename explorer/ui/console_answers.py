@@ -29,7 +29,7 @@ class AnswerActions(QObject):
         self.clear_button.clicked.connect(transcript.clear_all)
         self.save_button = QToolButton(parent)
         self.save_button.setText("Save…")
-        self.save_button.setToolTip("Save the answers as text, secret command data (PINs, keys) masked")
+        self.save_button.setToolTip("Save the answers as text, secret data (PINs, keys, cryptograms) masked")
         self.save_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
         self.save_button.clicked.connect(lambda: self.choose_save(reveal_secrets=False))
         menu = QMenu(self.save_button)

@@ -2,7 +2,8 @@
 the data as hex and ASCII, the status word explained and coloured by severity.
 
 It follows the newest answer unless the tester scrolled up to read something,
-and it can be saved as text: with secret command data (PINs, keys) masked
+and it can be saved as text: with secret data (PINs, keys, authentication
+cryptograms) masked
 unless the tester asks otherwise, as every file the app writes.
 """
 
@@ -18,7 +19,7 @@ from explorer.core.apdu import command_name
 from explorer.core.card_errors import CardError
 from explorer.core.exchange import SENT_AS_IS, Exchange, Reply
 from explorer.core.hexfmt import to_hex
-from explorer.core.sensitive import masked_hex
+from explorer.core.sensitive import hides_answer, mask, masked_hex
 from explorer.core.status_words import Severity, explain
 
 SEVERITY_COLOURS = {Severity.SUCCESS: "#1b7f2a", Severity.WARNING: "#b35c00", Severity.ERROR: "#c0162b"}
@@ -34,6 +35,13 @@ def hex_ascii_lines(data: bytes) -> list[str]:
         text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
         lines.append(f"{at:04X}  {to_hex(chunk):<{_BYTES_PER_LINE * 3 - 1}}  {text}")
     return lines
+
+
+def _masked_data(lines: list[str], data: bytes, prefix: str = "") -> dict[str, str]:
+    """The hex-and-ASCII `lines` of `data` with their bytes masked: an authentication cryptogram
+    in the saved text (core/sensitive says why)."""
+    return {line: f"{prefix}{at:04X}  {mask(data[at:at + _BYTES_PER_LINE])}"
+            for line, at in zip(lines, range(0, len(data), _BYTES_PER_LINE), strict=True)}
 
 
 def _span(text: str, colour: str | None = None, bold: bool = False) -> str:
@@ -80,9 +88,9 @@ class Transcript(QTextBrowser):
     def saved_text(self, reveal_secrets: bool = False) -> str:
         """The transcript as a text file: a first line saying whether secrets are masked."""
         if reveal_secrets:
-            head = "# Card Explorer console transcript; secret command data (PINs, keys) in clear"
+            head = "# Card Explorer console transcript; secret data (PINs, keys, cryptograms) in clear"
         else:
-            head = "# Card Explorer console transcript; secret command data (PINs, keys) masked as ••"
+            head = "# Card Explorer console transcript; secret data (PINs, keys, cryptograms) masked as ••"
         lines = self.plain_lines if reveal_secrets else self.masked_lines
         return "\n".join([head, *lines, ""])
 
@@ -108,7 +116,10 @@ class Transcript(QTextBrowser):
             parts.append((line, _span(line, SEVERITY_COLOURS[why.severity], bold=True)))
             # Joined data is worth showing only when it came in pieces.
             if sum(1 for e in reply.exchanges if e.data) > 1:
-                parts.extend((t, html.escape(t)) for t in hex_ascii_lines(reply.data))
+                lines = hex_ascii_lines(reply.data)
+                parts.extend((t, html.escape(t)) for t in lines)
+                if any(hides_answer(e.command, e.note) for e in reply.exchanges):
+                    masks.update(_masked_data(lines, reply.data))
         self._add(parts, _masked(parts, masks))
 
     def _exchange_lines(self, e: Exchange, masks: dict[str, str]) -> list[tuple[str, str]]:
@@ -130,10 +141,10 @@ class Transcript(QTextBrowser):
         if e.error is not None:
             text = f"{indent}! {e.error}"
             return [*out, (text, _span(text, SEVERITY_COLOURS[Severity.ERROR], bold=True))]
-        data = e.data
-        if data:
-            for line in hex_ascii_lines(data):
-                out.append((f"{indent}< {line}", html.escape(f"{indent}< {line}")))
+        lines = [f"{indent}< {line}" for line in hex_ascii_lines(e.data)]
+        out.extend((line, html.escape(line)) for line in lines)
+        if hides_answer(e.command, e.note):
+            masks.update(_masked_data(lines, e.data, f"{indent}< "))
         out.extend(self._sw_lines(e.sw, e.command, indent, e.duration))
         return out
 

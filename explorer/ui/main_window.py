@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog, QMessageBox
 
 _SETTINGS_VERSION = 1
+JOURNAL_SECRETS_KEY = "trace/journal_keeps_secrets"
 
 
 class MainWindow(QMainWindow):
@@ -55,7 +56,8 @@ class MainWindow(QMainWindow):
         self._journal_problem = ""
         self._monitor = monitor
         self._select_when_in: set[str] = set()
-        self.bench = Workbench(monitor.open_link, monitor.post, monitor.refresh, store=store, manager=manager)
+        self.bench = Workbench(monitor.open_link, monitor.post, monitor.refresh, store=store, manager=manager,
+                               keep_secrets=self.journal_keeps_secrets)
         self._journal_problem = self.bench.journal_problem
         self.store, self.embedded, self.manager = self.bench.store, self.bench.embedded, self.bench.manager
         self.readers = ReaderTreePanel()
@@ -201,6 +203,13 @@ class MainWindow(QMainWindow):
         open_trace.setShortcut(QKeySequence.StandardKey.Open)
         open_trace.triggered.connect(self._choose_trace)
         file_menu.addAction(open_trace)
+        self.keep_secrets_action = QAction("&Keep PINs and personal data in session journals", self)
+        self.keep_secrets_action.setCheckable(True)
+        self.keep_secrets_action.setChecked(self.journal_keeps_secrets)
+        self.keep_secrets_action.setToolTip("From the next session on. Off (the default), a session journal "
+                                            "masks PINs, keys and unwrapped personal data as exports do")
+        self.keep_secrets_action.toggled.connect(self._set_journal_keeps_secrets)
+        file_menu.addAction(self.keep_secrets_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -234,6 +243,18 @@ class MainWindow(QMainWindow):
         about = QAction("&About Card Explorer", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    @property
+    def journal_keeps_secrets(self) -> bool:
+        """Whether session journals keep PINs, keys and unwrapped personal data in clear (a setting,
+        off by default: secrets are masked at rest). The journal of a running session keeps the
+        choice it was started with."""
+        return bool(self._settings.value(JOURNAL_SECRETS_KEY, False, bool))
+
+    def _set_journal_keeps_secrets(self, keep: bool) -> None:
+        self._settings.setValue(JOURNAL_SECRETS_KEY, keep)
+        self.statusBar().showMessage(f"Session journals {'keep' if keep else 'mask'} PINs and personal data "
+                                     "from the next start on", 10000)
 
     def show_about(self) -> QDialog:
         """Versions, the log file and the journal directory; the dialog is imported when asked for."""

@@ -75,8 +75,10 @@ class TraceDetail(QWidget):
             parts.append(f'<p style="color:{_ERROR}"><b>{html.escape(r.error)}</b></p>')
         response = shown_response(r, self.reveal_secrets)
         if response != r.response:
-            parts.append(f'<p style="color:{MUTED}">Personal data unwrapped from secure messaging '
-                         f"(bytes 0-{len(r.response) - 3}) masked: reveal it in the trace's settings.</p>")
+            what = ("Personal data unwrapped from secure messaging" if r.unwrapped
+                    else "Authentication cryptogram")
+            parts.append(f'<p style="color:{MUTED}">{what} (bytes 0-{len(r.response) - 3}) masked: '
+                         "reveal it in the trace's settings.</p>")
         parts.append(_block(f"Response ({len(r.response)} bytes, {r.duration * 1000:.3f} ms)",
                             hex_ascii_lines(response)))
         why = explanation(r)
