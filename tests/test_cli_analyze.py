@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from explorer.apps.registry import ANALYZERS
 
@@ -90,6 +91,15 @@ def test_a_passport_read_with_mrz_masks_personal_data_unless_revealed(tmp_path: 
         assert personal not in masked.stdout and personal in shown.stdout
         assert personal not in (tmp_path / "masked.html").read_text()
     assert "data group hashes: all 4 match" in json.dumps(json.loads(masked.stdout)["analyzers"]).lower()
+    # BAC's cryptograms, both ways (an offline search of them would give the MRZ away).
+    def authentication(out: str) -> dict[str, Any]:
+        [bac] = [e for e in json.loads(out)["exchanges"] if e["steps"][0]["command"].startswith("00 82")]
+        return bac  # type: ignore[no-any-return]
+
+    bac = authentication(masked.stdout)
+    assert bac["steps"][0]["command"] == "00 82 00 00 28 " + "•• " * 40 + "28"
+    assert bac["data_sw"] == "•• " * 40 + "90 00"
+    assert "••" not in authentication(shown.stdout)["data_sw"]
     # The face is in the revealed report only, as a PNG a browser shows.
     assert "data:image/png;base64," in (tmp_path / "shown.html").read_text()
     assert "data:image/png" not in (tmp_path / "masked.html").read_text()
