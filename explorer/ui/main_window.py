@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self.keep_secrets_action.setCheckable(True)
         self.keep_secrets_action.setChecked(self.journal_keeps_secrets)
         self.keep_secrets_action.setToolTip("From the next session on. Off (the default), a session journal "
-                                            "masks PINs, keys and unwrapped personal data as exports do")
+                                            "masks PINs, keys, cryptograms and personal data as exports do")
         self.keep_secrets_action.toggled.connect(self._set_journal_keeps_secrets)
         file_menu.addAction(self.keep_secrets_action)
         file_menu.addSeparator()
