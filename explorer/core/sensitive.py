@@ -72,6 +72,16 @@ def is_secret_command(command: bytes) -> bool:
     return ins in _PIN_INS or (ins == _PUT_KEY and bool(cla & 0x80)) or is_authentication(command)
 
 
+_ANY_SECRET_INS = _PIN_INS | _AUTHENTICATE_INS | {_PUT_KEY, _LOAD_KEYS}
+
+
+def may_hide(command: bytes, note: str = "") -> bool:
+    """False when neither `command` nor its answer has anything to hide, whatever its CLA: one
+    quick test that settles most records (a journal writes each one as it happens)."""
+    return (len(command) >= 2 and command[1] in _ANY_SECRET_INS) or (
+        bool(note) and (MARKED in note or AUTHENTICATION in note))
+
+
 def hides_answer(command: bytes, note: str = "") -> bool:
     """Whether the answer's data is a secret too: the answer to an authentication, whether to the
     command itself or to the GET RESPONSE that fetched it (noted `AUTHENTICATION`)."""

@@ -25,7 +25,7 @@ from explorer import __version__
 from explorer.core.apdu import command_name
 from explorer.core.hexfmt import to_hex
 from explorer.core.printable import printable
-from explorer.core.sensitive import hides_answer, is_marked, mask, masked_hex, secret_span, zeroed
+from explorer.core.sensitive import hides_answer, is_marked, mask, masked_hex, may_hide, secret_span, zeroed
 from explorer.core.status_words import SwExplanation, explain
 from explorer.private_files import open_private
 from explorer.trace import jsonl
@@ -219,7 +219,7 @@ def jsonl_header(records: Sequence[TraceRecord], reveal_secrets: bool,
 def jsonl_line(r: TraceRecord, reveal_secrets: bool = False) -> str:
     """The record as `jsonl.encode` writes it; masked, its secret bytes are 00
     and the line says where they are."""
-    if reveal_secrets or not is_apdu(r):
+    if reveal_secrets or not is_apdu(r) or (not r.unwrapped and not may_hide(r.command, r.detail)):
         return jsonl.encode(r)
     marked = is_marked(r.detail)
     span = secret_span(r.command, marked)
