@@ -251,7 +251,7 @@ def test_without_allow_changes_no_gpo_reaches_the_card(bench: Callable[[bool], B
     assert pdol is not None and pdol.value == "6 data objects, 18 bytes"
     assert [c.name for c in pdol.children][-1] == "unpredictable number"
     language = mc.find("Language preference")
-    assert language is not None and language.value == "fr, en"
+    assert language is not None and language.value == "fr (French), en (English)"
     log_entry = mc.find("Log entry")
     assert log_entry is not None and log_entry.value == "SFI 11, 5 records"
     gpo = mc.find("GET PROCESSING OPTIONS")
@@ -261,6 +261,9 @@ def test_without_allow_changes_no_gpo_reaches_the_card(bench: Callable[[bool], B
     # The records are found by probing SFIs 1-10, READ RECORD being read-only.
     pan = mc.find("PAN")
     assert pan is not None and pan.value == PAN and pan.sensitive
+    country, currency = mc.find("Issuer country code"), mc.find("Application currency code")
+    assert country is not None and country.value == "250 (France, FR)"
+    assert currency is not None and currency.value == "978 (EUR, Euro)"
     log = mc.find("Transaction log")
     assert log is not None and log.value == "SFI 11, 3 of at most 5 records"
     assert assert_traced(top, one.session) > 50

@@ -14,6 +14,7 @@ from explorer.apps.findings import Finding
 from explorer.apps.session import Answer
 from explorer.apps.traced import of_node
 from explorer.core.hexfmt import to_hex
+from explorer.core.iso_codes import country_name, currency_name, language_name
 from explorer.core.tlv import TlvNode
 
 Decoder = Callable[[Answer, TlvNode], Finding]
@@ -61,10 +62,13 @@ def _date(why: str) -> Decoder:
     return decode
 
 
-def _code(why: str) -> Decoder:
-    """A numeric country or currency code (ISO 3166-1 / ISO 4217, n 3 in two bytes)."""
+def _code(why: str, name: Callable[[int], str | None]) -> Decoder:
+    """A numeric country or currency code (ISO 3166-1 / ISO 4217, n 3 in two bytes), named."""
     def decode(answer: Answer, node: TlvNode) -> Finding:
-        return of_node(answer, node, _title(node.tag), digits(node.value).lstrip("0").zfill(3), why)
+        code = digits(node.value).lstrip("0").zfill(3)
+        named = name(int(code)) if code.isdigit() else None
+        return of_node(answer, node, _title(node.tag), f"{code} ({named})" if named else code,
+                       why if named else f"{why}; a code it does not list")
     return decode
 
 
@@ -92,8 +96,9 @@ def _priority(answer: Answer, node: TlvNode) -> Finding:
 
 def _languages(answer: Answer, node: TlvNode) -> Finding:
     codes = [text(node.value[i:i + 2]) for i in range(0, len(node.value), 2)]
-    return of_node(answer, node, "Language preference", ", ".join(codes),
-                   "ISO 639 codes, the cardholder's preferred first")
+    named = [f"{code} ({name})" if (name := language_name(code)) else code for code in codes]
+    return of_node(answer, node, "Language preference", ", ".join(named),
+                   "ISO 639-1 codes, the cardholder's preferred first")
 
 
 def _code_table(answer: Answer, node: TlvNode) -> Finding:
@@ -170,9 +175,10 @@ DECODERS: dict[int, Decoder] = {
     Tag.PREFERRED_NAME: _text("the name to show, in the code table 9F11 names"),
     Tag.EXPIRY: _date("the last day the application may be used"),
     Tag.EFFECTIVE: _date("the first day the application may be used"),
-    Tag.ISSUER_COUNTRY: _code("the issuer's country, ISO 3166-1 numeric"),
-    Tag.APP_CURRENCY: _code("the application's currency, ISO 4217 numeric"),
-    Tag.TRANSACTION_CURRENCY: _code("ISO 4217 numeric"), Tag.TERMINAL_COUNTRY: _code("ISO 3166-1 numeric"),
+    Tag.ISSUER_COUNTRY: _code("the issuer's country, ISO 3166-1 numeric", country_name),
+    Tag.APP_CURRENCY: _code("the application's currency, ISO 4217 numeric", currency_name),
+    Tag.TRANSACTION_CURRENCY: _code("ISO 4217 numeric", currency_name),
+    Tag.TERMINAL_COUNTRY: _code("ISO 3166-1 numeric", country_name),
     Tag.SERVICE_CODE: _service,
     Tag.PAN_SEQUENCE: _count("tells apart cards with the same PAN"),
     Tag.DF_NAME: _df_name, Tag.ADF_NAME: _df_name, Tag.PRIORITY: _priority, Tag.LANGUAGE: _languages,
