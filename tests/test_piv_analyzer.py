@@ -9,6 +9,7 @@ import gzip
 from collections.abc import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -184,6 +185,58 @@ def test_an_object_behind_the_pin_says_so(bench: Callable[[VirtualCard], Bench])
 def _profile_cert(tag: str) -> bytes:
     profile = load_profile(PIV_PROFILE)
     return next(o.value for o in profile.data_objects if o.tag == int(tag, 16))
+
+
+def _chuid_signature(chuid_value: bytes) -> Finding:
+    data, chuid = container(chuid_value)
+    signature = decode_chuid(answer(data), chuid).find("Issuer asymmetric signature")
+    assert signature is not None
+    assert_traced(signature, lambda _: data)
+    return signature
+
+
+def test_the_chuid_signature_is_checked_over_the_chuid() -> None:
+    """OpenSSL 3.0's `cms -verify` with the CHUID as detached content agrees: valid as made, and a
+    content verify error with one byte changed."""
+    signed = _profile_cert("5FC102")
+    signature = _chuid_signature(signed)
+    assert signature.value.startswith("valid, ")
+    found = values(signature)
+    assert found["Content signing certificate"].startswith("CN=Card Explorer Test PIV Content Signer")
+    assert found["Signed attributes"] == "digest matches"
+    assert found["Signature"] == "valid (RSA PKCS#1 v1.5, SHA-256, the signer certificate's key)"
+    attributes = signature.find("Signed attributes")
+    assert attributes is not None
+    assert "without its signature and error detection code" in attributes.explanation
+    # One GUID byte changed after signing: the digest no longer matches, nothing is taken as valid.
+    at = signed.index(bytes.fromhex("3A5B7C9D"))
+    tampered = _chuid_signature(signed[:at] + b"\x3B" + signed[at + 1:])
+    assert tampered.value.startswith("NOT valid")
+    assert values(tampered)["Signed attributes"] == "digest does NOT match"
+    assert values(tampered)["Signature"] == "not checked"
+
+
+def test_a_chuid_signed_with_an_empty_error_detection_code_is_valid_and_named_so() -> None:
+    """Some issuers sign the CHUID with FE 00 at its end: that reading of "the CHUID" is tried too."""
+    from tests.profiles import make_piv
+    from tests.profiles.der import tlv
+
+    ca = make_piv._key("ca", "rsa")
+    assert isinstance(ca, rsa.RSAPrivateKey)
+    body = tlv(0x30, make_piv.fascn(make_piv.FASCN_FIELDS)) + tlv(0x34, make_piv.GUID) + tlv(0x35, b"2035")
+    value = body + tlv(0x3E, make_piv.chuid_signature(body + b"\xfe\x00", ca)) + b"\xfe\x00"
+    signature = _chuid_signature(value)
+    assert signature.value.startswith("valid, ")
+    attributes = signature.find("Signed attributes")
+    assert attributes is not None and "with an empty error detection code" in attributes.explanation
+
+
+@pytest.mark.parametrize("garbage", [b"\x30\x03\x06\x01\x00", b"\x04\x02AB", b"\xff" * 20,
+                                     bytes.fromhex("3006060452AA0101")])
+def test_a_chuid_signature_that_is_not_cms_says_so(garbage: bytes) -> None:
+    value = PUBLISHED_CHUID.replace(b"\x3e\x00", b"\x3e" + bytes([len(garbage)]) + garbage)
+    signature = _chuid_signature(value)
+    assert signature.value == "not decoded" and "CMS signed-data" in signature.explanation
 
 
 def test_a_gzip_compressed_certificate_is_inflated_and_read() -> None:

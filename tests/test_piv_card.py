@@ -72,7 +72,7 @@ def test_select_by_the_partial_aid_answers_the_application_property_template() -
 def test_get_data_by_tag_list_wraps_5fc1xx_in_53_and_answers_7e_as_itself() -> None:
     c = card()
     objects = {o.tag: o.value for o in PROFILE.data_objects}
-    data, status = send(c, "00 CB 3F FF 05 5C 03 5F C1 02 00")
+    data, status, _ = fetch(c, "00 CB 3F FF 05 5C 03 5F C1 02 00")  # the signed CHUID: over 256 bytes
     assert status == 0x9000
     (outer,) = decode_tlv(data).nodes
     assert outer.tag == 0x53 and outer.value == objects[0x5FC102]

@@ -28,3 +28,13 @@ def oid(dotted: str) -> bytes:
             number >>= 7
         out += bytes(reversed(chunk))
     return tlv(0x06, bytes(out))
+
+
+def seq(*parts: bytes) -> bytes:
+    """A SEQUENCE (30) of `parts`, already encoded."""
+    return tlv(0x30, b"".join(parts))
+
+
+def integer(value: int) -> bytes:
+    """An INTEGER (02), two's complement in the fewest bytes that keep its sign."""
+    return tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))

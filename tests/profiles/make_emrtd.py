@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw
 
 from tests.profiles import writer
-from tests.profiles.der import oid, tlv
+from tests.profiles.der import integer, oid, seq, tlv
 
 HERE = Path(__file__).resolve().parent
 PROFILE = HERE.parent.parent / "resources" / "cards" / "emrtd.json"
@@ -45,14 +45,6 @@ SIGNING_TIME = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 
 
 # -- DER, as far as the SOD needs it (encoding only: the signature is cryptography's) -------------
-
-def seq(*parts: bytes) -> bytes:
-    return tlv(0x30, b"".join(parts))
-
-
-def integer(value: int) -> bytes:
-    return tlv(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
-
 
 SHA256 = seq(oid("2.16.840.1.101.3.4.2.1"), b"\x05\x00")
 SHA256_RSA = seq(oid("1.2.840.113549.1.1.11"), b"\x05\x00")

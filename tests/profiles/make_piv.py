@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import datetime
 import gzip
+import hashlib
 import json
 import sys
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.profiles import writer
-from tests.profiles.der import tlv
+from tests.profiles.der import integer, oid, seq, tlv
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "resources" / "cards" / "piv.json"
@@ -126,6 +127,51 @@ def certificate(slot: int, ca: rsa.RSAPrivateKey) -> bytes:
     return builder.sign(ca, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
 
 
+SIGNER = ("cs", "Card Explorer Test PIV Content Signer", 0x2001)
+ID_PIV_CHUID_SECURITY_OBJECT = "2.16.840.1.101.3.6.1"
+ID_PIV_CONTENT_SIGNING = "2.16.840.1.101.3.6.7"
+SIGNING_TIME = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+SHA256 = seq(oid("2.16.840.1.101.3.4.2.1"), b"\x05\x00")
+SHA256_RSA = seq(oid("1.2.840.113549.1.1.11"), b"\x05\x00")
+
+
+def content_signer(ca: rsa.RSAPrivateKey) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """The issuer's content signing certificate (FIPS 201-3 4.2.1; Common Policy's content-signing
+    profile: digitalSignature, extended key usage id-PIV-content-signing)."""
+    file, cn, serial = SIGNER
+    key = _key(file, "rsa")
+    assert isinstance(key, rsa.RSAPrivateKey)
+    cert = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(CA_NAME)
+            .public_key(key.public_key()).serial_number(serial)
+            .not_valid_before(VALID_FROM).not_valid_after(VALID_TO)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+                           critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(ID_PIV_CONTENT_SIGNING)]),
+                           critical=True)
+            .sign(ca, hashes.SHA256()))
+    return cert, key
+
+
+def chuid_signature(signed_content: bytes, ca: rsa.RSAPrivateKey) -> bytes:
+    """The CHUID's issuer asymmetric signature: ContentInfo { signedData, [0] SignedData } (RFC 5652)
+    with eContentType id-PIV-CHUIDSecurityObject and no eContent (detached), over the CHUID's data
+    objects without the signature and error detection code (FIPS 201-3 4.2.1)."""
+    cert, key = content_signer(ca)
+    when = tlv(0x17, SIGNING_TIME.strftime("%y%m%d%H%M%SZ").encode())
+    digest = tlv(0x04, hashlib.sha256(signed_content).digest())
+    # In DER's SET OF order (by encoding: the shorter first, as these three are).
+    attributes = (seq(oid("1.2.840.113549.1.9.3"), tlv(0x31, oid(ID_PIV_CHUID_SECURITY_OBJECT)))
+                  + seq(oid("1.2.840.113549.1.9.5"), tlv(0x31, when))
+                  + seq(oid("1.2.840.113549.1.9.4"), tlv(0x31, digest)))
+    signature = key.sign(tlv(0x31, attributes), padding.PKCS1v15(), hashes.SHA256())
+    signer = seq(integer(1), seq(cert.issuer.public_bytes(), integer(cert.serial_number)), SHA256,
+                 tlv(0xA0, attributes), SHA256_RSA, tlv(0x04, signature))
+    signed_data = seq(integer(3), tlv(0x31, SHA256), seq(oid(ID_PIV_CHUID_SECURITY_OBJECT)),
+                      tlv(0xA0, cert.public_bytes(serialization.Encoding.DER)), tlv(0x31, signer))
+    return seq(oid("1.2.840.113549.1.7.2"), tlv(0xA0, signed_data))
+
+
 def certificate_object(der: bytes, compressed: bool) -> bytes:
     body = gzip.compress(der, compresslevel=9, mtime=0) if compressed else der
     return tlv(0x70, body) + tlv(0x71, b"\x01" if compressed else b"\x00") + tlv(0xFE, b"")
@@ -134,8 +180,8 @@ def certificate_object(der: bytes, compressed: bool) -> bytes:
 # -- the profile --------------------------------------------------------------------------
 
 def objects(ca: rsa.RSAPrivateKey) -> dict[str, bytes]:
-    chuid = (tlv(0x30, fascn(FASCN_FIELDS)) + tlv(0x34, GUID) + tlv(0x35, EXPIRY) + tlv(0x3E, b"")
-             + tlv(0xFE, b""))
+    signed = tlv(0x30, fascn(FASCN_FIELDS)) + tlv(0x34, GUID) + tlv(0x35, EXPIRY)
+    chuid = signed + tlv(0x3E, chuid_signature(signed, ca)) + tlv(0xFE, b"")
     card_identifier = bytes.fromhex("A000000116") + b"\xFF\x02" + CARD_ID.ljust(14, b"\x00")
     ccc = (tlv(0xF0, card_identifier) + tlv(0xF1, b"\x21") + tlv(0xF2, b"\x21") + tlv(0xF3, b"")
            + tlv(0xF4, b"\x00") + tlv(0xF5, b"\x10") + tlv(0xF6, b"") + tlv(0xF7, b"") + tlv(0xFA, b"")
@@ -164,7 +210,8 @@ def profile() -> dict[str, object]:
         "format": "card-explorer-profile", "version": 1, "name": "PIV test card (SP 800-73-4)",
         "description": "A PIV card application as NIST SP 800-73-4 lays it out, made by "
                        "tests/profiles/make_piv.py (see resources/cards/README.md): application property "
-                       "template, discovery object, CHUID with a made-up FASC-N and GUID, CCC, key history, "
+                       "template, discovery object, CHUID with a made-up FASC-N and GUID signed by a test "
+                       "content signer, CCC, key history, "
                        "certificates in 9A, 9C, 9D (RSA 2048), 9E (ECC P-256) and the retired slot 82 "
                        "(gzip-compressed), all signed by a test CA. PIN 80 is 123456, PUK 81 is 12345678 "
                        "(both padded with FF to 8 bytes).",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from explorer.apps.findings import Finding
+from explorer.apps.piv.chuid_signature import check_chuid_signature
 from explorer.apps.piv.constants import (
     PIV_AID,
     RID,
@@ -171,12 +172,11 @@ def _expiry(answer: Answer, node: TlvNode) -> Finding:
     return of_node(answer, node, "Expiration date", date, "when the CHUID expires (YYYYMMDD in ASCII)")
 
 
-def _signature(answer: Answer, node: TlvNode) -> Finding:
+def _signature(answer: Answer, node: TlvNode, chuid: TlvNode) -> Finding:
     if not node.value:
         return hex_value(answer, node, "Issuer asymmetric signature",
                          "absent (empty): SP 800-73-4 wants the issuer's CMS signature over the CHUID here")
-    return of_node(answer, node, "Issuer asymmetric signature", f"present, {len(node.value)} bytes",
-                   "a CMS signed-data object: the issuer's signature over the CHUID (not verified here)")
+    return check_chuid_signature(answer, node, chuid)
 
 
 def decode_chuid(answer: Answer, node: TlvNode) -> Finding:
@@ -189,7 +189,7 @@ def decode_chuid(answer: Answer, node: TlvNode) -> Finding:
         elif c.tag == ChuidTag.EXPIRATION_DATE:
             inner.append(_expiry(answer, c))
         elif c.tag == ChuidTag.SIGNATURE:
-            inner.append(_signature(answer, c))
+            inner.append(_signature(answer, c, node))
         elif c.tag == ChuidTag.BUFFER_LENGTH:
             inner.append(number(answer, c, "Buffer length", "deprecated: the length of the CHUID's buffer"))
         elif c.tag == ChuidTag.ORGANIZATIONAL_IDENTIFIER:
