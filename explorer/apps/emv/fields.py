@@ -3,6 +3,8 @@ dates YYMMDD, alphanumeric text, and bit maps against the tables in constants.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from explorer.core.hexfmt import to_hex
 
 
@@ -30,6 +32,14 @@ def bit_text(value: bytes, table: tuple[tuple[int, int, str], ...], none: str) -
 def digits(value: bytes) -> str:
     """BCD digits, F padding (cn) dropped; a nibble above 9 elsewhere shown as its hex."""
     return value.hex().upper().rstrip("F")
+
+
+def named_code(value: bytes, name: Callable[[int], str | None]) -> tuple[str, bool]:
+    """A numeric country or currency code (n 3 in two bytes) as "978 (EUR, Euro)", and whether the
+    ISO table named it."""
+    code = digits(value).lstrip("0").zfill(3)
+    named = name(int(code)) if code.isdigit() else None
+    return (f"{code} ({named})", True) if named else (code, False)
 
 
 def number(value: bytes) -> int | None:

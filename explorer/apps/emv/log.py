@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from explorer.apps.emv.constants import Tag
 from explorer.apps.emv.dol import DolEntry
-from explorer.apps.emv.fields import date, digits, text
+from explorer.apps.emv.fields import date, digits, named_code, text
 from explorer.apps.findings import Finding
 from explorer.apps.session import Answer
 from explorer.apps.traced import at
 from explorer.core.hexfmt import to_hex
+from explorer.core.iso_codes import country_name, currency_name
 
 
 def _shown(entry: DolEntry, value: bytes) -> str:
@@ -20,8 +21,10 @@ def _shown(entry: DolEntry, value: bytes) -> str:
         return f"{hhmmss[:2]}:{hhmmss[2:4]}:{hhmmss[4:]}"
     if entry.tag in (Tag.AMOUNT, Tag.AMOUNT_OTHER):
         return digits(value).lstrip("0") or "0"
-    if entry.tag in (Tag.TRANSACTION_CURRENCY, Tag.TERMINAL_COUNTRY):
-        return digits(value).lstrip("0").zfill(3)
+    if entry.tag == Tag.TRANSACTION_CURRENCY:
+        return named_code(value, currency_name)[0]
+    if entry.tag == Tag.TERMINAL_COUNTRY:
+        return named_code(value, country_name)[0]
     if entry.tag == Tag.MERCHANT_NAME:
         return text(value).strip()
     if entry.tag == Tag.ATC:

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from explorer.apps.emv import lists
 from explorer.apps.emv.constants import SENSITIVE_TAGS, Tag
 from explorer.apps.emv.dol import tag_name
-from explorer.apps.emv.fields import date, digits, luhn_ok, number, service_code, text, track2_parts
+from explorer.apps.emv.fields import (
+    date,
+    digits,
+    luhn_ok,
+    named_code,
+    number,
+    service_code,
+    text,
+    track2_parts,
+)
 from explorer.apps.findings import Finding
 from explorer.apps.session import Answer
 from explorer.apps.traced import of_node
@@ -65,9 +74,8 @@ def _date(why: str) -> Decoder:
 def _code(why: str, name: Callable[[int], str | None]) -> Decoder:
     """A numeric country or currency code (ISO 3166-1 / ISO 4217, n 3 in two bytes), named."""
     def decode(answer: Answer, node: TlvNode) -> Finding:
-        code = digits(node.value).lstrip("0").zfill(3)
-        named = name(int(code)) if code.isdigit() else None
-        return of_node(answer, node, _title(node.tag), f"{code} ({named})" if named else code,
+        shown, named = named_code(node.value, name)
+        return of_node(answer, node, _title(node.tag), shown,
                        why if named else f"{why}; a code it does not list")
     return decode
 
