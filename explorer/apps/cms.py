@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from explorer.apps.findings import Finding
 from explorer.apps.gp.oid import decode_oid
@@ -42,6 +43,13 @@ SIGNATURES: dict[str, tuple[str, str | None]] = {
     "1.2.840.10045.4.3.2": ("ECDSA", "sha256"),
     "1.2.840.10045.4.3.3": ("ECDSA", "sha384"),
     "1.2.840.10045.4.3.4": ("ECDSA", "sha512"),
+    # BSI TR-03111 ecdsa-plain-signatures: r || s as two fixed-size integers, not DER (some
+    # passports' document signers use them).
+    "0.4.0.127.0.7.1.1.4.1.1": ("ECDSA plain", "sha1"),
+    "0.4.0.127.0.7.1.1.4.1.2": ("ECDSA plain", "sha224"),
+    "0.4.0.127.0.7.1.1.4.1.3": ("ECDSA plain", "sha256"),
+    "0.4.0.127.0.7.1.1.4.1.4": ("ECDSA plain", "sha384"),
+    "0.4.0.127.0.7.1.1.4.1.5": ("ECDSA plain", "sha512"),
 }
 ID_SIGNED_DATA = "1.2.840.113549.1.7.2"
 _CONTENT_TYPE = "1.2.840.113549.1.9.3"
@@ -167,7 +175,14 @@ def _verify(key: object, signature: bytes, data: bytes, scheme: str, hash_name: 
         key.verify(signature, data, padding.PKCS1v15(), algorithm)
     elif isinstance(key, rsa.RSAPublicKey) and scheme == "RSASSA-PSS":
         key.verify(signature, data, padding.PSS(padding.MGF1(algorithm), pss_salt), algorithm)
-    elif isinstance(key, ec.EllipticCurvePublicKey) and scheme == "ECDSA":
+    elif isinstance(key, ec.EllipticCurvePublicKey) and scheme in ("ECDSA", "ECDSA plain"):
+        if scheme == "ECDSA plain" or not signature.startswith(b"\x30"):
+            # r || s (TR-03111 5.2.1), also seen under the X9.62 OIDs: DER-encoded for the check.
+            half = len(signature) // 2
+            if len(signature) % 2 or not half:
+                raise InvalidSignature(f"a plain ECDSA signature of {len(signature)} bytes is not r || s")
+            signature = encode_dss_signature(int.from_bytes(signature[:half], "big"),
+                                             int.from_bytes(signature[half:], "big"))
         key.verify(signature, data, ec.ECDSA(algorithm))
     else:
         raise InvalidSignature(f"a {public_key_text(key)} key cannot make a {scheme} signature")
