@@ -3,8 +3,8 @@ the data as hex and ASCII, the status word explained and coloured by severity.
 
 It follows the newest answer unless the tester scrolled up to read something,
 and it can be saved as text: with secret data (PINs, keys, authentication
-cryptograms) masked
-unless the tester asks otherwise, as every file the app writes.
+cryptograms) masked unless the tester asks otherwise, as every file the app
+writes.
 """
 
 from __future__ import annotations
