@@ -24,6 +24,7 @@ from explorer.apps.openpgp.capabilities import decode_extended_capabilities, dec
 from explorer.apps.openpgp.cardholder import name_text
 from explorer.apps.openpgp.constants import Algorithm, Curve
 from explorer.apps.openpgp.fingerprint import KeyMaterial, mpi, packet_body, v4_fingerprint
+from explorer.apps.openpgp.kdf import decode_algorithm_information, decode_kdf
 from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
 from explorer.core.exchange import Reply
@@ -135,6 +136,33 @@ def test_rsa_attributes_with_an_odd_exponent_length() -> None:
     parsed = parse_attributes(bytes.fromhex("01080000110003"))
     assert parsed is not None and parsed.modulus_bits == 2048
     assert parse_attributes(bytes.fromhex("0108")) is None
+
+
+def test_a_kdf_data_object_with_iterated_salted_s2k() -> None:
+    """F9 as ykman's `openpgp set-kdf` writes it (4.3.2): S2K, SHA-256, 0x780000 bytes, three 8-byte
+    salts and the two default passwords' hashes, which are masked unless revealed."""
+    hashes = bytes(range(32))
+    data = bytes.fromhex("F9" "6E" "810103" "820108" "830400780000" "8408" + "11" * 8 + "8508" + "22" * 8
+                         + "8608" + "33" * 8 + "8720") + hashes + bytes.fromhex("8820") + hashes
+    found = decode_kdf(answer(data), node(data))
+    assert found.value == "iterated and salted S2K, SHA-256, 7,864,320 bytes"
+    got = values(found)
+    assert got["KDF algorithm"] == "03" and got["Hash algorithm"] == "08"
+    assert got["Salt of PW1"] == "11 " * 7 + "11" and got["Salt of the resetting code"].startswith("22")
+    initial = found.find("Initial hash of PW3")
+    assert initial is not None and initial.sensitive and "•" in initial.shown()
+    assert assert_traced(found, lambda _: data) == 9
+    none = bytes.fromhex("F903810100")  # a card that supports F9 with the KDF off
+    assert decode_kdf(answer(none), node(none)).value == "none"
+
+
+def test_the_algorithm_information_lists_each_slots_choices() -> None:
+    data = bytes.fromhex("FA" "1B" "C106010800001100" "C20B12" "2B060104019755010501" "DA0413" "2A8648")
+    found = decode_algorithm_information(answer(data), node(data))
+    assert found.value == "signature 1, decryption 1, attestation 1"
+    assert [(c.name, c.value) for c in found.children][:2] == [("Signature key", "RSA 2048"),
+                                                               ("Decryption key", "ECDH cv25519 (X25519)")]
+    assert found.children[0].explanation == "An algorithm the signature key accepts."
 
 
 def test_names_follow_the_spec_convention() -> None:

@@ -60,8 +60,11 @@ def test_get_data_templates_with_their_tag_simple_dos_without(card: FileSystemCa
     assert send(card, "00CA004F00") == (bytes.fromhex("D276000124010304FFFF123456780000"), 0x9000)
     assert send(card, "00CA5F5200") == (bytes.fromhex("0031C573C00100059000"), 0x9000)
     assert send(card, "00CA00C400") == (bytes.fromhex("017F7F7F030003"), 0x9000)
-    # Optional DOs this card has not: 6A 88 (OpenSC asks for FA, 0101 and 0102).
-    for tag in ("00FA", "0101", "0102", "00F9", "7F66"):
+    # The algorithm information is a template: with its tag.
+    choices, status = send(card, "00CA00FA00")
+    assert status == 0x9000 and choices[0] == 0xFA and choices[2:4] == bytes.fromhex("C106")
+    # Optional DOs this card has not: 6A 88 (OpenSC asks for 0101 and 0102).
+    for tag in ("0101", "0102", "00F9", "7F66"):
         assert send(card, f"00CA{tag}00") == (b"", 0x6A88), tag
 
 

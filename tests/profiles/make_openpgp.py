@@ -150,6 +150,18 @@ def application_data(packets: dict[int, tuple[bytes, bytes]]) -> bytes:
     return tlv(0x4F, AID) + tlv(0x5F52, HISTORICAL) + tlv(0x73, discretionary)
 
 
+def algorithm_information() -> bytes:
+    """FA (4.4.3.11): what each key slot accepts; C0 says algorithm attributes are changeable, so the
+    card lists the choices: RSA 2048 and 4096 everywhere, ed25519 to sign and authenticate, cv25519
+    to decrypt."""
+    rsa_2048, rsa_4096 = bytes.fromhex("01" "0800" "0011" "00"), bytes.fromhex("01" "1000" "0011" "00")
+    return b"".join([  # its content: the emulator answers with the FA tag around it
+        tlv(0xC1, rsa_2048), tlv(0xC1, rsa_4096), tlv(0xC1, b"\x16" + OID_ED25519),
+        tlv(0xC2, rsa_2048), tlv(0xC2, rsa_4096), tlv(0xC2, b"\x12" + OID_CV25519),
+        tlv(0xC3, rsa_2048), tlv(0xC3, rsa_4096), tlv(0xC3, b"\x16" + OID_ED25519),
+    ])
+
+
 def profile() -> dict[str, object]:
     packets = key_packets()
     fingerprints = {crt: fingerprint(body).hex().upper() for crt, (_, body) in packets.items()}
@@ -161,6 +173,7 @@ def profile() -> dict[str, object]:
         "5E": b"alice".hex().upper(),
         "5F50": b"https://keys.example.org/alice.asc".hex().upper(),
         "7F21": certificate().hex().upper(),
+        "FA": algorithm_information().hex().upper(),
     }
     return {
         "format": "card-explorer-profile",
@@ -185,7 +198,7 @@ def profile() -> dict[str, object]:
             {"reference": "83", "value": PW3.hex().upper(), "tries": 3},
         ],
         "openpgp": {
-            "_": "GET DATA answers 65, 6E and 7A with their tag, the other DOs as their value alone.",
+            "_": "GET DATA answers 65, 6E, 7A and FA with their tag, the other DOs as their value alone.",
             "data_objects": objects,
             "public_keys": {f"{crt:02X}": packets[crt][0].hex().upper() for crt in (0xB6, 0xB8, 0xA4)},
         },

@@ -20,6 +20,7 @@ from explorer.apps.openpgp.cardholder import (
     decode_url,
 )
 from explorer.apps.openpgp.constants import APPLICATION_ID, SLOTS, Ins, KeySlot, Tag
+from explorer.apps.openpgp.kdf import decode_algorithm_information, decode_kdf
 from explorer.apps.openpgp.keys import read_public_key
 from explorer.apps.session import AnalysisSession, Answer
 from explorer.core.atr import decode_atr
@@ -111,6 +112,8 @@ class OpenPgpAnalyzer:
             (Tag.LOGIN_DATA, "Login data", decode_login, None),
             (Tag.URL, "URL", decode_url, None),
             (Tag.SECURITY_SUPPORT_TEMPLATE, "Security support template", None, decode_security_support),
+            (Tag.KDF, "KDF data object", None, decode_kdf),
+            (Tag.ALGORITHM_INFORMATION, "Algorithm information", None, decode_algorithm_information),
         ]
         for n, (tag, name, simple, constructed) in enumerate(steps):
             session.progress(f"GET DATA {name}", 0.2 + 0.4 * n / len(steps))

@@ -68,9 +68,11 @@ def parse_attributes(value: bytes) -> Attributes | None:
     return Attributes(algorithm)
 
 
-def decode_attributes(answer: Answer, node: TlvNode, slot_label: str) -> tuple[Finding, Attributes | None]:
+def decode_attributes(answer: Answer, node: TlvNode, slot_label: str, *,
+                      choice: bool = False) -> tuple[Finding, Attributes | None]:
+    """C1-C3 decoded; `choice`: one of the algorithms the algorithm information (FA) lists."""
     start, value = node.offset + node.header_length, node.value
-    name = f"Algorithm attributes, {slot_label.lower()}"
+    name = slot_label if choice else f"Algorithm attributes, {slot_label.lower()}"
     parsed = parse_attributes(value)
     if parsed is None:
         return of_node(answer, node, name, to_hex(value),
@@ -95,5 +97,6 @@ def decode_attributes(answer: Answer, node: TlvNode, slot_label: str) -> tuple[F
         if start + 1 + len(parsed.oid) < node.end:
             children.append(at(answer, node.end - 1, node.end, "Import format", "FF",
                                "the public key is imported with the private key"))
-    return of_node(answer, node, name, parsed.text,
-                   f"The algorithm the {slot_label.lower()} uses and its parameters.", children), parsed
+    why = (f"An algorithm the {slot_label.lower()} accepts." if choice
+           else f"The algorithm the {slot_label.lower()} uses and its parameters.")
+    return of_node(answer, node, name, parsed.text, why, children), parsed

@@ -50,6 +50,9 @@ class Tag(enum.IntEnum):
     UIF_DEC = 0xD7
     UIF_AUT = 0xD8
     KEY_INFORMATION = 0xDE
+    ATTESTATION_ATTRIBUTES = 0xDA  # in the algorithm information: a YubiKey's attestation key
+    KDF = 0xF9
+    ALGORITHM_INFORMATION = 0xFA
     LANGUAGE = 0x5F2D
     SEX = 0x5F35
     URL = 0x5F50
