@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from explorer.apps.findings import Finding
 from explorer.apps.gp.oid import decode_oid
 from explorer.apps.x509_keys import public_key_text
-from explorer.core.tlv import TlvNode
+from explorer.core.tlv import TlvNode, decode_tlv
 
 #: hash OID -> hashlib name (RFC 5754; 9303-12 table 6; SP 800-78-4)
 HASHES = {"1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.4": "sha224", "2.16.840.1.101.3.4.2.1": "sha256",
@@ -276,3 +276,33 @@ def first_matching(candidates: Sequence[tuple[str, bytes]], hash_name: str,
     if digest is None:
         return None
     return next((c for c in candidates if hashlib.new(hash_name, c[1]).digest() == digest), None)
+
+
+def lds_security_object(locate: Locate, econtent: TlvNode) -> tuple[str, dict[int, bytes], Finding]:
+    """ICAO's LDS security object (9303-10 4.6.2.2), the signed content of a passport's EF.SOD and
+    of a PIV card's security object (SP 800-73-4 Part 1 3.3.2): its hash algorithm, the hash of
+    each data group by number, and the finding for it."""
+    start = econtent.offset + econtent.header_length
+    result = decode_tlv(econtent.value, offset=start)
+    top = need(result.nodes[0] if result.nodes else None, 0x30, "the LDS security object")
+    items = top.children
+    if len(items) < 3:
+        raise CmsError("the LDS security object has fewer than its three parts")
+    algorithm = need(items[1], 0x30, "the LDS security object's hash algorithm")
+    name = hash_of(oid_of(algorithm.children[0] if algorithm.children else None))
+    found: dict[int, bytes] = {}
+    parts = [locate(items[0].offset, items[0].end, "Version", str(integer(items[0]))),
+             locate(algorithm.offset, algorithm.end, "Hash algorithm", pretty(name))]
+    for pair in kids(items[2], 0x30):
+        number, value = (*pair.children, None, None)[:2]
+        if number is None or value is None or number.tag != 0x02 or value.tag != 0x04:
+            continue
+        dg = integer(number)
+        found[dg] = value.value
+        parts.append(locate(pair.offset, pair.end, f"DG{dg} hash", value.value.hex().upper()))
+    if len(items) > 3 and items[3].tag == 0x30:
+        versions = [c.value.decode("latin-1", "replace") for c in items[3].children]
+        parts.append(locate(items[3].offset, items[3].end, "LDS version info", " / ".join(versions)))
+    return name, found, locate(top.offset, top.end, "LDS security object",
+                               f"{len(found)} data group hash(es), {pretty(name)}",
+                               "What the signer signed: a hash of each data group (9303-10 4.6.2.2).", parts)

@@ -17,11 +17,8 @@ from explorer.apps.cms import (
     CmsError,
     certificate,
     check_signer,
-    hash_of,
-    integer,
-    kids,
+    lds_security_object,
     need,
-    oid_of,
     pretty,
     read_signed_data,
 )
@@ -29,7 +26,7 @@ from explorer.apps.emrtd.constants import Tag
 from explorer.apps.emrtd.lds import template
 from explorer.apps.emrtd.reading import Content
 from explorer.apps.findings import Finding
-from explorer.core.tlv import TlvNode, decode_tlv
+from explorer.core.tlv import TlvNode
 
 ID_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
 PASSIVE_AUTHENTICATION = (
@@ -49,40 +46,12 @@ class Sod:
     signature_valid: bool
 
 
-def _lds_object(content: Content, econtent: TlvNode) -> tuple[str, dict[int, bytes], Finding]:
-    start = econtent.offset + econtent.header_length
-    result = decode_tlv(econtent.value, offset=start)
-    top = need(result.nodes[0] if result.nodes else None, 0x30, "the LDS security object")
-    items = top.children
-    if len(items) < 3:
-        raise SodError("the LDS security object has fewer than its three parts")
-    algorithm = need(items[1], 0x30, "the LDS security object's hash algorithm")
-    name = hash_of(oid_of(algorithm.children[0] if algorithm.children else None))
-    found: dict[int, bytes] = {}
-    parts = [content.at(items[0].offset, items[0].end, "Version", str(integer(items[0]))),
-             content.at(algorithm.offset, algorithm.end, "Hash algorithm", pretty(name))]
-    for pair in kids(items[2], 0x30):
-        number, value = (*pair.children, None, None)[:2]
-        if number is None or value is None or number.tag != 0x02 or value.tag != 0x04:
-            continue
-        dg = integer(number)
-        found[dg] = value.value
-        parts.append(content.at(pair.offset, pair.end, f"DG{dg} hash", value.value.hex().upper()))
-    if len(items) > 3 and items[3].tag == 0x30:
-        versions = [c.value.decode("latin-1", "replace") for c in items[3].children]
-        parts.append(content.at(items[3].offset, items[3].end, "LDS version info", " / ".join(versions)))
-    return name, found, content.at(top.offset, top.end, "LDS security object",
-                                   f"{len(found)} data group hash(es), {pretty(name)}",
-                                   "What the document signer signed: a hash of each data group "
-                                   "(9303-10 4.6.2.2).", parts)
-
-
 def _parse(content: Content, node: TlvNode) -> Sod:
     signed = read_signed_data(need(node.children[0] if node.children else None, 0x30, "the CMS ContentInfo"))
     if signed.content_type != ID_LDS_SECURITY_OBJECT:
         raise SodError("the signed content is not an LDS security object (2.23.136.1.1.1)")
     econtent = need(signed.econtent, 0x04, "the content")
-    hash_name, found, lds = _lds_object(content, econtent)
+    hash_name, found, lds = lds_security_object(content.at, econtent)
     cert, cert_finding = (None, Finding("Document signer certificate", "absent",
                                         "The SOD carries no certificate."))
     if signed.certificate is not None:
