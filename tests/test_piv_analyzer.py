@@ -24,9 +24,9 @@ from explorer.apps.piv.objects import (
     decode_discovery,
     decode_key_history,
     decode_printed,
-    decode_security_object,
 )
 from explorer.apps.piv.reading import flat_tlv, get_data, with_children
+from explorer.apps.piv.security_object import decode_security_object
 from explorer.apps.registry import analyzers
 from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
@@ -164,10 +164,30 @@ def test_printed_information_and_security_object() -> None:
     assert values(found) == {"Name": '"Jane Q Doe"', "Expiration date": '"2035DEC31"',
                              "Error detection code": "(empty)"}
     assert all(c.sensitive for c in found.children if c.name != "Error detection code")
-    data, security = container(bytes.fromhex("BA0401020304 BB0330 0100 FE00".replace(" ", "")))
+    data, security = container(bytes.fromhex("BA0401300000 BB0330 0100 FE00".replace(" ", "")))
     found = decode_security_object(answer(data), security)
-    assert values(found) == {"Mapping of data groups to container IDs": "01 02 03 04",
-                             "Security object": "3 bytes", "Error detection code": "(empty)"}
+    assert values(found) == {"Mapping of data groups to container IDs": "1 data group(s)",
+                             "Signed hashes": "not decoded", "Error detection code": "(empty)"}
+    mapping = found.find("Mapping of data groups to container IDs")
+    assert mapping is not None and values(mapping) == {"DG1": "3000 (CHUID)"}
+    assert "1 byte(s) left over" in mapping.explanation
+    assert assert_traced(found, lambda _: data) == 5
+
+
+def test_the_security_object_checks_the_containers_read() -> None:
+    chuid = _profile_cert("5FC102")
+    whole = b"\x53\x82" + len(chuid).to_bytes(2, "big") + chuid
+    data, security = container(_profile_cert("5FC106"))
+    found = decode_security_object(answer(data), security, {0x5FC102: (chuid, whole)})
+    assert found.value == "signature valid, 1 of 1 match"
+    hashes = found.find("Data group hashes")
+    assert hashes is not None and values(hashes) == {"DG1 (CHUID)": "hash OK"}
+    # One byte of the CHUID changed after signing: named; a container not read: not checked.
+    changed = chuid[:-3] + b"\x00" + chuid[-2:]
+    found = decode_security_object(answer(data), security, {0x5FC102: (changed, whole)})
+    assert found.value == "signature valid, DG1 (CHUID): hash does not match"
+    found = decode_security_object(answer(data), security, {})
+    assert values(found.find("Data group hashes"))["DG1 (CHUID)"] == "not checked"  # type: ignore[arg-type]
 
 
 def test_an_object_behind_the_pin_says_so(bench: Callable[[VirtualCard], Bench]) -> None:
@@ -302,6 +322,7 @@ def test_the_piv_profile_is_read_whole(bench: Callable[[VirtualCard], Bench]) ->
     assert top["Key history"] == "1 retired keys with on-card certificates"
     assert top["Printed information"] == "not on the card"
     assert top["PIN (80)"] == "3 tries left" and top["PUK (81)"] == "3 tries left"
+    assert top["Security object"] == "signature valid, 1 of 1 match"
     chuid = root.find("Card holder unique identifier (CHUID)")
     assert chuid is not None
     assert values(chuid)["GUID"] == "3A5B7C9D-1E2F-4A6B-8C9D-0E1F2A3B4C5D"

@@ -154,22 +154,42 @@ def content_signer(ca: rsa.RSAPrivateKey) -> tuple[x509.Certificate, rsa.RSAPriv
 
 
 def chuid_signature(signed_content: bytes, ca: rsa.RSAPrivateKey) -> bytes:
-    """The CHUID's issuer asymmetric signature: ContentInfo { signedData, [0] SignedData } (RFC 5652)
-    with eContentType id-PIV-CHUIDSecurityObject and no eContent (detached), over the CHUID's data
-    objects without the signature and error detection code (FIPS 201-3 4.2.1)."""
+    """The CHUID's issuer asymmetric signature: eContentType id-PIV-CHUIDSecurityObject, no eContent
+    (detached), over the CHUID's data objects without the signature and error detection code
+    (FIPS 201-3 4.2.1)."""
+    return signed_data(ID_PIV_CHUID_SECURITY_OBJECT, None, signed_content, ca)
+
+
+def signed_data(content_type: str, econtent: bytes | None, digest_of: bytes, ca: rsa.RSAPrivateKey) -> bytes:
+    """ContentInfo { signedData, [0] SignedData } (RFC 5652) by the content signer: `econtent`
+    encapsulated, or detached when None; the message digest is of `digest_of`."""
     cert, key = content_signer(ca)
     when = tlv(0x17, SIGNING_TIME.strftime("%y%m%d%H%M%SZ").encode())
-    digest = tlv(0x04, hashlib.sha256(signed_content).digest())
+    digest = tlv(0x04, hashlib.sha256(digest_of).digest())
     # In DER's SET OF order (by encoding: the shorter first, as these three are).
-    attributes = (seq(oid("1.2.840.113549.1.9.3"), tlv(0x31, oid(ID_PIV_CHUID_SECURITY_OBJECT)))
+    attributes = (seq(oid("1.2.840.113549.1.9.3"), tlv(0x31, oid(content_type)))
                   + seq(oid("1.2.840.113549.1.9.5"), tlv(0x31, when))
                   + seq(oid("1.2.840.113549.1.9.4"), tlv(0x31, digest)))
     signature = key.sign(tlv(0x31, attributes), padding.PKCS1v15(), hashes.SHA256())
     signer = seq(integer(1), seq(cert.issuer.public_bytes(), integer(cert.serial_number)), SHA256,
                  tlv(0xA0, attributes), SHA256_RSA, tlv(0x04, signature))
-    signed_data = seq(integer(3), tlv(0x31, SHA256), seq(oid(ID_PIV_CHUID_SECURITY_OBJECT)),
-                      tlv(0xA0, cert.public_bytes(serialization.Encoding.DER)), tlv(0x31, signer))
-    return seq(oid("1.2.840.113549.1.7.2"), tlv(0xA0, signed_data))
+    encapsulated = seq(oid(content_type), *([tlv(0xA0, tlv(0x04, econtent))] if econtent is not None else []))
+    signed = seq(integer(3), tlv(0x31, SHA256), encapsulated,
+                 tlv(0xA0, cert.public_bytes(serialization.Encoding.DER)), tlv(0x31, signer))
+    return seq(oid("1.2.840.113549.1.7.2"), tlv(0xA0, signed))
+
+
+def security_object(containers: dict[int, bytes], ca: rsa.RSAPrivateKey) -> bytes:
+    """5FC106 (Part 1 3.3.2): BA maps each data group to its container ID; BB signs ICAO's LDS
+    security object over the SHA-256 of each container's content (inside 53)."""
+    groups = sorted(containers.items())
+    mapping = b"".join(bytes([n]) + container.to_bytes(2, "big") for n, (container, _) in
+                       enumerate(groups, 1))
+    hashed = b"".join(seq(integer(n), tlv(0x04, hashlib.sha256(content).digest()))
+                      for n, (_, content) in enumerate(groups, 1))
+    lds = seq(integer(0), SHA256, seq(hashed))
+    return (tlv(0xBA, mapping) + tlv(0xBB, signed_data("2.23.136.1.1.1", lds, lds, ca))
+            + tlv(0xFE, b""))
 
 
 def certificate_object(der: bytes, compressed: bool) -> bytes:
@@ -188,7 +208,8 @@ def objects(ca: rsa.RSAPrivateKey) -> dict[str, bytes]:
            + tlv(0xFB, b"") + tlv(0xFC, b"") + tlv(0xFD, b"") + tlv(0xFE, b""))
     discovery = tlv(0x4F, PIV_AID) + tlv(0x5F2F, b"\x40\x00")
     history = tlv(0xC1, b"\x01") + tlv(0xC2, b"\x00") + tlv(0xFE, b"")
-    out = {"7E": discovery, "5FC102": chuid, "5FC107": ccc, "5FC10C": history}
+    out = {"7E": discovery, "5FC102": chuid, "5FC107": ccc, "5FC10C": history,
+           "5FC106": security_object({0x3000: chuid}, ca)}
     for slot, tag in OBJECT_OF_SLOT.items():
         out[tag] = certificate_object(certificate(slot, ca), SLOTS[slot][4])
     return out

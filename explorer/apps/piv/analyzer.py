@@ -8,6 +8,7 @@ Sends SELECT, GET DATA (00 CB) and the empty VERIFY; nothing that changes the ca
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -32,9 +33,9 @@ from explorer.apps.piv.objects import (
     decode_discovery,
     decode_key_history,
     decode_printed,
-    decode_security_object,
 )
 from explorer.apps.piv.reading import SELECT_PIV, empty_verify, flat_tlv, get_data, with_children
+from explorer.apps.piv.security_object import decode_security_object
 from explorer.apps.session import AnalysisSession, Answer
 from explorer.apps.traced import at
 from explorer.core.atr import decode_atr
@@ -81,18 +82,20 @@ class PivAnalyzer:
                            "The PIV application could not be selected: " + "; ".join(tried) + ".")
         children = [self._apt(selection)]
         certificates: list[tuple[int, CertSummary]] = []
+        seen: dict[int, tuple[bytes, bytes]] = {}  # what was read, for the security object's hashes
         steps: list[tuple[str, Callable[[], list[Finding]]]] = [
             ("discovery object", lambda: [self._read(session, ObjectTag.DISCOVERY, "Discovery object",
-                                                     decode_discovery)]),
+                                                     decode_discovery, seen)]),
             ("CHUID", lambda: [self._read(session, ObjectTag.CHUID, "Card holder unique identifier (CHUID)",
-                                          decode_chuid)]),
+                                          decode_chuid, seen)]),
             ("CCC", lambda: [self._read(session, ObjectTag.CARD_CAPABILITY_CONTAINER,
-                                        "Card capability container (CCC)", decode_ccc)]),
-            ("certificates", lambda: self._certificates(session, certificates)),
+                                        "Card capability container (CCC)", decode_ccc, seen)]),
+            ("certificates", lambda: self._certificates(session, certificates, seen)),
             ("printed information", lambda: [self._read(session, ObjectTag.PRINTED_INFORMATION,
-                                                        "Printed information", decode_printed)]),
+                                                        "Printed information", decode_printed, seen)]),
             ("security object", lambda: [self._read(session, ObjectTag.SECURITY_OBJECT, "Security object",
-                                                    decode_security_object)]),
+                                                    functools.partial(decode_security_object, read=seen),
+                                                    seen)]),
         ]
         for n, (what, step) in enumerate(steps):
             session.progress(f"PIV: {what}", (n + 1) / (len(steps) + 2))
@@ -134,9 +137,11 @@ class PivAnalyzer:
     # -- data objects ---------------------------------------------------------------------
 
     @staticmethod
-    def _get(session: AnalysisSession, tag: int, name: str) -> tuple[Answer, TlvNode | Finding, str]:
+    def _get(session: AnalysisSession, tag: int, name: str,
+             seen: dict[int, tuple[bytes, bytes]]) -> tuple[Answer, TlvNode | Finding, str]:
         """The answer to GET DATA of `tag`; its container with children, or the finding that says
-        why there is none; and where decoding stopped ("" when it did not)."""
+        why there is none; and where decoding stopped ("" when it did not). What was read goes
+        into `seen` by tag: (the container's content, the object as answered)."""
         command = get_data(tag)
         answer = session.send(command)
         if answer.sw == Sw.NOT_FOUND:
@@ -164,16 +169,17 @@ class PivAnalyzer:
             why = problem or f"no {outer:02X} object in it"
             return answer, at(answer, 0, len(answer.data), name, to_hex(answer.data) or "(no data)",
                           f"unexpected answer to GET DATA: {why}"), ""
+        seen[tag] = (node.value, answer.data[node.offset:node.end])
         return answer, node, problem
 
     def _read(self, session: AnalysisSession, tag: int, name: str,
-              decode: Callable[[Answer, TlvNode], Finding]) -> Finding:
-        answer, got, problem = self._get(session, tag, name)
+              decode: Callable[[Answer, TlvNode], Finding], seen: dict[int, tuple[bytes, bytes]]) -> Finding:
+        answer, got, problem = self._get(session, tag, name, seen)
         return got if isinstance(got, Finding) else _stopped(decode(answer, got), problem)
 
     def _certificate(self, session: AnalysisSession, key: int, tag: int, name: str,
-                     read: list[tuple[int, CertSummary]]) -> Finding:
-        answer, got, problem = self._get(session, tag, name)
+                     read: list[tuple[int, CertSummary]], seen: dict[int, tuple[bytes, bytes]]) -> Finding:
+        answer, got, problem = self._get(session, tag, name, seen)
         if isinstance(got, Finding):
             return got
         found, summary = decode_certificate_object(answer, got, name)
@@ -181,10 +187,11 @@ class PivAnalyzer:
             read.append((key, summary))
         return _stopped(found, problem)
 
-    def _certificates(self, session: AnalysisSession, read: list[tuple[int, CertSummary]]) -> list[Finding]:
-        out = [self._certificate(session, key, tag, f"Certificate {key:02X} ({what})", read)
+    def _certificates(self, session: AnalysisSession, read: list[tuple[int, CertSummary]],
+                      seen: dict[int, tuple[bytes, bytes]]) -> list[Finding]:
+        out = [self._certificate(session, key, tag, f"Certificate {key:02X} ({what})", read, seen)
                for key, tag, what in CERT_SLOTS]
-        answer, got, problem = self._get(session, ObjectTag.KEY_HISTORY, "Key history")
+        answer, got, problem = self._get(session, ObjectTag.KEY_HISTORY, "Key history", seen)
         if isinstance(got, Finding):
             return [*out, replace(got, explanation=got.explanation + "; without it, the retired "
                                   "key management slots (82-95) are not read")]
@@ -193,7 +200,7 @@ class PivAnalyzer:
         for n in range(1, on_card + 1):
             key, tag = retired_slot(n)
             name = f"Certificate {key:02X} (retired key management {n})"
-            out.append(self._certificate(session, key, tag, name, read))
+            out.append(self._certificate(session, key, tag, name, read, seen))
         return out
 
     # -- PIN and PUK ----------------------------------------------------------------------

@@ -57,6 +57,29 @@ class ObjectTag(enum.IntEnum):
 
 RETIRED_SLOTS = 20
 
+#: Container ID -> (GET DATA tag, name): the IDs the security object's mapping (BA) uses
+#: (SP 800-73-4 Part 1 Table 2; OpenSC and yubico-piv-tool list the same).
+CONTAINERS: dict[int, tuple[int, str]] = {
+    0xDB00: (ObjectTag.CARD_CAPABILITY_CONTAINER, "CCC"),
+    0x3000: (ObjectTag.CHUID, "CHUID"),
+    0x0101: (ObjectTag.PIV_AUTHENTICATION_CERT, "PIV authentication certificate"),
+    0x6010: (ObjectTag.FINGERPRINTS, "cardholder fingerprints"),
+    0x9000: (ObjectTag.SECURITY_OBJECT, "security object"),
+    0x6030: (ObjectTag.FACIAL_IMAGE, "cardholder facial image"),
+    0x3001: (ObjectTag.PRINTED_INFORMATION, "printed information"),
+    0x0100: (ObjectTag.DIGITAL_SIGNATURE_CERT, "digital signature certificate"),
+    0x0102: (ObjectTag.KEY_MANAGEMENT_CERT, "key management certificate"),
+    0x0500: (ObjectTag.CARD_AUTHENTICATION_CERT, "card authentication certificate"),
+    0x6050: (ObjectTag.DISCOVERY, "discovery object"),
+    0x6060: (ObjectTag.KEY_HISTORY, "key history"),
+    **{0x1000 + n: (ObjectTag.RETIRED_CERT_1 + n - 1, f"retired key management certificate {n}")
+       for n in range(1, RETIRED_SLOTS + 1)},
+    0x1015: (ObjectTag.IRIS_IMAGES, "cardholder iris images"),
+    0x1016: (ObjectTag.BIT_GROUP_TEMPLATE, "biometric information templates"),
+    0x1017: (ObjectTag.SM_CERT_SIGNER, "secure messaging certificate signer"),
+    0x1018: (ObjectTag.PAIRING_CODE, "pairing code reference data"),
+}
+
 
 class KeyRef(enum.IntEnum):
     """Key references (Part 1 Table 4b and 5.1): PINs, then keys."""

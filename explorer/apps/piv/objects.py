@@ -1,7 +1,8 @@
 """The PIV data objects that are not certificates, decoded (SP 800-73-4 Part 1 §3.1 and §3.3,
 Part 2 Table 3): the application property template SELECT answers, the discovery object, the
-CHUID with its FASC-N, the card capability container, the key history, the printed information and
-the security object. Each decoder takes the container (53, or 7E / 61) and never raises."""
+CHUID with its FASC-N (its signature: chuid_signature.py), the card capability container, the key
+history and the printed information (the security object: security_object.py). Each decoder
+takes the container (53, or 7E / 61) and never raises."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from explorer.apps.piv.constants import (
     PinPolicy,
     PrimaryPin,
     PrintedTag,
-    SecurityObjectTag,
     algorithm_text,
 )
 from explorer.apps.piv.fascn import decode_fascn
@@ -315,21 +315,3 @@ def decode_printed(answer: Answer, node: TlvNode) -> Finding:
             inner.append(unknown(answer, c, "the printed information"))
     return of_node(answer, node, "Printed information", "", "what is printed on the card, readable after "
                    "the PIN", inner)
-
-
-def decode_security_object(answer: Answer, node: TlvNode) -> Finding:
-    inner = []
-    for c in node.children:
-        if c.tag == SecurityObjectTag.MAPPING:
-            inner.append(hex_value(answer, c, "Mapping of data groups to container IDs",
-                                   "which data group number stands for which object"))
-        elif c.tag == SecurityObjectTag.SECURITY_OBJECT:
-            inner.append(of_node(answer, c, "Security object", f"{len(c.value)} bytes",
-                                 "an LDS security object (CMS signed data) with the hashes of the objects; "
-                                 "not verified here"))
-        elif c.tag == SecurityObjectTag.ERROR_DETECTION:
-            inner.append(error_detection(answer, c))
-        else:
-            inner.append(unknown(answer, c, "the security object"))
-    return of_node(answer, node, "Security object", "", "hashes of the card's data, signed by the issuer",
-                   inner)
