@@ -1,7 +1,7 @@
 """Searching a big trace in the window: how long the event loop stalls while
 a search runs, against how long the same search takes when run in one go.
 
-A trace panel holds N records (full size a million, --small 200,000) of a
+A trace panel holds N records (full size a million, --small 400,000) of a
 test run's mix (SELECT answered 61xx, its GET RESPONSE, READ BINARY, an
 UPDATE answered 67 00). The search field gets "wrong length" typed a key
 every 20 ms, then "select" pasted; the panel searches on a thread after the
@@ -129,9 +129,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--small", action="store_true", help="200,000 records (make test)")
+    parser.add_argument("--small", action="store_true", help="400,000 records (make test)")
     args = parser.parse_args()
-    n = 200_000 if args.small else args.records
+    n = 400_000 if args.small else args.records
     figures: dict[str, Any]
     try:
         figures = measure(n)
