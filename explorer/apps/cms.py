@@ -199,7 +199,7 @@ def _pss(params: TlvNode | None) -> tuple[str, int]:
     return hash_name, salt
 
 
-def _attribute(data: bytes, locate: Locate, attr: TlvNode, content: bytes, digest_name: str,
+def _attribute(locate: Locate, attr: TlvNode, content: bytes, digest_name: str,
                what: str) -> tuple[Finding, bool | None]:
     """One signed attribute as a finding; for the message digest, whether it matches `content`."""
     oid = oid_of(attr.children[0] if attr.children else None)
@@ -244,7 +244,7 @@ def check_signer(data: bytes, locate: Locate, info: TlvNode, content: bytes, cer
         parts: list[Finding] = []
         digest_ok = False
         for attr in kids(attrs, 0x30):
-            finding, ok = _attribute(data, locate, attr, content, digest_name, what)
+            finding, ok = _attribute(locate, attr, content, digest_name, what)
             parts.append(finding)
             digest_ok = digest_ok or bool(ok)
         out.append(locate(attrs.offset, attrs.end, "Signed attributes",
