@@ -47,7 +47,7 @@ def assert_traced(root: Finding, data_of: Callable[[int], bytes]) -> int:
 class Bench:
     """One embedded reader with one card, a connection to it, and an analysis session over it."""
 
-    def __init__(self, card: VirtualCard) -> None:
+    def __init__(self, card: VirtualCard, allow_changes: bool = False) -> None:
         self.card = card
         self.hub = EmbeddedReaders(lambda event: None)
         self.reader = self.hub.add_reader()
@@ -55,7 +55,8 @@ class Bench:
         self.conn = CardConnection(self.reader, self.hub.link(self.reader), None,
                                    lambda: self.hub.refresh(self.reader))
         self.conn.connect().result(5)
-        self.session = AnalysisSession(lambda apdu: self.conn.send(apdu, Origin.API).result(5))
+        self.session = AnalysisSession(lambda apdu: self.conn.send(apdu, Origin.API).result(5),
+                                       allow_changes=allow_changes)
 
     def data(self, exchange: int) -> bytes:
         return self.session.replies[exchange].data

@@ -24,13 +24,11 @@ from explorer.apps.findings import Finding, mask_value
 from explorer.apps.report import analysis_json, analysis_text
 from explorer.apps.session import AnalysisSession
 from explorer.assets import asset_path
-from explorer.core.exchange import Origin, Reply
-from explorer.link.connection import CardConnection
+from explorer.core.exchange import Reply
 from explorer.virtual.card import VirtualCard
-from explorer.virtual.embedded import EmbeddedReaders
 from explorer.virtual.filesystem_card import FileSystemCard
 from explorer.virtual.profile import ProfileError, demo_profile, load_profile, parse_profile
-from tests.app_helpers import answer, node, values
+from tests.app_helpers import Bench, answer, assert_traced, node, values
 
 EMV_PROFILE = asset_path("cards", "emv.json")
 PAN = "5413330089010012"
@@ -181,19 +179,6 @@ def test_virtual_gpo_answers_the_current_application_and_counts_the_atc() -> Non
 
 # -- the analysis on the embedded reader ----------------------------------------------------
 
-class Bench:
-    def __init__(self, card: VirtualCard, allow_changes: bool) -> None:
-        self.card = card
-        self.hub = EmbeddedReaders(lambda event: None)
-        self.reader = self.hub.add_reader()
-        self.hub.insert(self.reader, card, "test")
-        self.conn = CardConnection(self.reader, self.hub.link(self.reader), None,
-                                   lambda: self.hub.refresh(self.reader))
-        self.conn.connect().result(5)
-        self.session = AnalysisSession(lambda apdu: self.conn.send(apdu, Origin.API).result(5),
-                                       allow_changes=allow_changes)
-
-
 @pytest.fixture
 def bench() -> Iterator[Callable[[bool], Bench]]:
     made: list[Bench] = []
@@ -205,17 +190,6 @@ def bench() -> Iterator[Callable[[bool], Bench]]:
     yield make
     for one in made:
         assert one.conn.close(timeout=5)
-
-
-def assert_traced(root: Finding, session: AnalysisSession) -> int:
-    count = 0
-    for _, found in root.walk():
-        if found.source is not None:
-            src = found.source
-            assert 0 <= src.start <= src.end
-            assert found.raw == session.replies[src.exchange].data[src.start : src.end], found.name
-            count += 1
-    return count
 
 
 def application(top: Finding, aid: str) -> Finding:
@@ -266,7 +240,7 @@ def test_without_allow_changes_no_gpo_reaches_the_card(bench: Callable[[bool], B
     assert currency is not None and currency.value == "978 (EUR, Euro)"
     log = mc.find("Transaction log")
     assert log is not None and log.value == "SFI 11, 3 of at most 5 records"
-    assert assert_traced(top, one.session) > 50
+    assert assert_traced(top, one.data) > 50
 
 
 def test_with_allow_changes_gpo_is_sent_once_per_application(bench: Callable[[bool], Bench]) -> None:
@@ -300,7 +274,7 @@ def test_with_allow_changes_gpo_is_sent_once_per_application(bench: Callable[[bo
         "2026-11-15, 14:30:00, 1250", "2026-11-10, 09:15:00, 4500", "2026-11-01, 18:02:45, 20000"]
     merchant = log.children[0].find("Merchant name and location")
     assert merchant is not None and merchant.value == "TEST SHOP PARIS"
-    assert assert_traced(top, one.session) > 50
+    assert assert_traced(top, one.data) > 50
     masked = json.dumps(analysis_json(result), ensure_ascii=False)
     assert PAN not in masked and PAN.replace("", " ").strip() not in masked
     assert "54 13 33 00 89 01 00 12" not in masked  # nor in the exchanges' bytes
@@ -340,7 +314,7 @@ def test_garbage_answers_never_raise(answers: list[tuple[bytes, int]], allow: bo
     session = AnalysisSession(transmit, allow_changes=allow)
     top = EmvAnalyzer().analyze(session)
     assert top.name == "EMV payment" and top.value
-    assert_traced(top, session)
+    assert_traced(top, lambda i: session.replies[i].data)
     assert len(sent) < 5000
     if not allow:
         assert not any(apdu[:2] == b"\x80\xa8" for apdu in sent)
@@ -408,4 +382,4 @@ def test_a_card_with_damaged_answers_never_raises(damage: list[tuple[int, int, b
     session = AnalysisSession(transmit, allow_changes=True)
     top = EmvAnalyzer().analyze(session)
     assert top.value
-    assert_traced(top, session)
+    assert_traced(top, lambda i: session.replies[i].data)
