@@ -138,6 +138,15 @@ def read_signed_data(content_info: TlvNode) -> SignedData:
     return SignedData(content_type, econtent, certs.children[0] if certs and certs.children else None, signer)
 
 
+def signed_data_in(holder: TlvNode) -> SignedData:
+    """The SignedData whose ContentInfo is the value of `holder` (a card's own tag around it, as
+    PIV's 3E and BB); offsets stay those of the buffer `holder` was read from."""
+    decoded = decode_tlv(holder.value, offset=holder.offset + holder.header_length)
+    if decoded.error is not None or not decoded.nodes:
+        raise CmsError(f"not BER-TLV: {decoded.error}")
+    return read_signed_data(decoded.nodes[0])
+
+
 def certificate(data: bytes, locate: Locate, node: TlvNode, title: str,
                 explanation: str) -> tuple[x509.Certificate | None, Finding]:
     """The signer's certificate (`node`, in `data`) read, as a finding named `title`."""

@@ -16,14 +16,14 @@ from explorer.apps.cms import (
     certificate,
     check_signer,
     first_matching,
-    read_signed_data,
+    signed_data_in,
     signed_digest,
 )
 from explorer.apps.findings import Finding
 from explorer.apps.piv.constants import ChuidTag
 from explorer.apps.session import Answer
 from explorer.apps.traced import at, of_node
-from explorer.core.tlv import TlvNode, decode_tlv
+from explorer.core.tlv import TlvNode
 
 ID_PIV_CHUID_SECURITY_OBJECT = "2.16.840.1.101.3.6.1"
 NOT_CHAINED = (
@@ -55,11 +55,8 @@ def check_chuid_signature(answer: Answer, node: TlvNode, chuid: TlvNode) -> Find
     signature checked. Never raises: a malformed signature is a finding that says what is wrong."""
     name = "Issuer asymmetric signature"
     locate = functools.partial(at, answer)
-    decoded = decode_tlv(node.value, offset=node.offset + node.header_length)
     try:
-        if decoded.error is not None or not decoded.nodes:
-            raise CmsError(f"not BER-TLV: {decoded.error}")
-        signed = read_signed_data(decoded.nodes[0])
+        signed = signed_data_in(node)
         parts: list[Finding] = []
         if signed.content_type != ID_PIV_CHUID_SECURITY_OBJECT:
             parts.append(Finding("Content type", signed.content_type, "SP 800-73-4 wants "

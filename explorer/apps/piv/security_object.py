@@ -20,7 +20,7 @@ from explorer.apps.cms import (
     lds_security_object,
     need,
     pretty,
-    read_signed_data,
+    signed_data_in,
 )
 from explorer.apps.findings import Finding
 from explorer.apps.piv.constants import CONTAINERS, SecurityObjectTag
@@ -28,7 +28,7 @@ from explorer.apps.piv.fields import error_detection, unknown
 from explorer.apps.session import Answer
 from explorer.apps.traced import at, of_node
 from explorer.core.hexfmt import to_hex
-from explorer.core.tlv import TlvNode, decode_tlv
+from explorer.core.tlv import TlvNode
 
 NOT_CHAINED = (
     "The signature is checked with the content signing certificate the security object carries; "
@@ -92,10 +92,7 @@ def _hashes(hash_name: str, hashes: dict[int, bytes], groups: dict[int, int], re
 def _signed(answer: Answer, node: TlvNode, groups: dict[int, int], read: Read) -> list[Finding]:
     """BB checked: its LDS security object, certificate and signature, then the hashes."""
     locate = functools.partial(at, answer)
-    decoded = decode_tlv(node.value, offset=node.offset + node.header_length)
-    if decoded.error is not None or not decoded.nodes:
-        raise CmsError(f"not BER-TLV: {decoded.error}")
-    signed = read_signed_data(decoded.nodes[0])
+    signed = signed_data_in(node)
     econtent = need(signed.econtent, 0x04, "the LDS security object")
     hash_name, hashes, lds = lds_security_object(locate, econtent)
     parts = [lds]
